@@ -1,0 +1,3 @@
+from acrtui.cli import main
+
+raise SystemExit(main())
