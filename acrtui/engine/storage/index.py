@@ -1,0 +1,127 @@
+"""The metadata index interface: repositories, tags, manifests, references, locks, times.
+
+Times are RFC 3339 UTC strings with microseconds ("2026-01-02T03:04:05.123456Z"); they sort as
+text, so ordering by time needs no conversion. `last` is the keyset cursor for paging: the name
+(or digest) of the last item of the previous page.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Literal
+
+from acrtui.engine.storage.records import (
+    Attributes,
+    ManifestRecord,
+    RepositoryRecord,
+    TagRecord,
+    UploadRecord,
+)
+
+Order = Literal["name", "timedesc", "timeasc"]
+
+
+class MetaIndex(ABC):
+    # Repositories
+    @abstractmethod
+    def get_repository(self, name: str) -> RepositoryRecord | None: ...
+
+    @abstractmethod
+    def list_repositories(self, *, last: str | None, limit: int | None, include_hidden: bool) -> list[str]:
+        """Repositories holding at least one manifest, sorted by name, after `last`."""
+
+    @abstractmethod
+    def set_repository_attributes(self, name: str, attributes: Attributes) -> RepositoryRecord | None: ...
+
+    @abstractmethod
+    def delete_repository(self, name: str) -> tuple[list[str], list[str]] | None:
+        """Remove a repository; return (manifest digests, tag names) it held, None when unknown."""
+
+    # Blobs linked to a repository (a blob is pullable from a repository only once linked)
+    @abstractmethod
+    def link_blob(self, repository: str, digest: str, size: int) -> None: ...
+
+    @abstractmethod
+    def linked_blob_size(self, repository: str, digest: str) -> int | None: ...
+
+    @abstractmethod
+    def any_blob_size(self, digest: str) -> int | None:
+        """Size of a blob linked in any repository (for automatic cross-repository mounts)."""
+
+    @abstractmethod
+    def missing_blobs(self, repository: str, digests: list[str]) -> list[str]: ...
+
+    @abstractmethod
+    def unlink_blob(self, repository: str, digest: str) -> bool: ...
+
+    @abstractmethod
+    def blob_in_use(self, digest: str) -> bool:
+        """Whether any repository links the blob (a store may drop it when not)."""
+
+    # Upload sessions
+    @abstractmethod
+    def create_upload(self, upload_id: str, repository: str) -> UploadRecord: ...
+
+    @abstractmethod
+    def get_upload(self, upload_id: str) -> UploadRecord | None: ...
+
+    @abstractmethod
+    def delete_upload(self, upload_id: str) -> None: ...
+
+    # Manifests and tags
+    @abstractmethod
+    def put_manifest(self, record: ManifestRecord, tag: str | None) -> str | None:
+        """Store a manifest (and point `tag` at it) in one transaction; return the tag's previous digest."""
+
+    @abstractmethod
+    def get_manifest(self, repository: str, digest: str) -> ManifestRecord | None: ...
+
+    @abstractmethod
+    def missing_manifests(self, repository: str, digests: list[str]) -> list[str]: ...
+
+    @abstractmethod
+    def get_tag(self, repository: str, tag: str) -> TagRecord | None: ...
+
+    @abstractmethod
+    def list_tags(
+        self,
+        repository: str,
+        *,
+        last: str | None,
+        limit: int | None,
+        include_hidden: bool,
+        order: Order = "name",
+        digest: str | None = None,
+    ) -> list[TagRecord]: ...
+
+    @abstractmethod
+    def list_manifests(
+        self, repository: str, *, last: str | None, limit: int | None, include_hidden: bool, order: Order = "name"
+    ) -> list[ManifestRecord]:
+        """Manifests with their tags filled in; `name` order is by digest."""
+
+    @abstractmethod
+    def tags_of(self, repository: str, digest: str) -> list[str]: ...
+
+    @abstractmethod
+    def parents_of(self, repository: str, digest: str) -> list[str]:
+        """Indexes in the repository that list this manifest."""
+
+    @abstractmethod
+    def referrers(self, repository: str, subject: str, artifact_type: str | None) -> list[ManifestRecord]: ...
+
+    @abstractmethod
+    def delete_manifest(self, repository: str, digest: str) -> list[str] | None:
+        """Delete a manifest and its tags; return the tags removed, None when unknown."""
+
+    @abstractmethod
+    def delete_tag(self, repository: str, tag: str) -> bool: ...
+
+    @abstractmethod
+    def set_tag_attributes(self, repository: str, tag: str, attributes: Attributes) -> TagRecord | None: ...
+
+    @abstractmethod
+    def set_manifest_attributes(self, repository: str, digest: str, attributes: Attributes) -> ManifestRecord | None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
