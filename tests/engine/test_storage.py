@@ -107,3 +107,15 @@ def test_concurrent_writers_share_one_index(tmp_path):
     for t in threads:
         t.join()
     assert index.get_repository("r").tag_count == 200
+
+
+def test_set_times_reorders_time_listing(tmp_path):
+    index = SqliteMetaIndex(tmp_path / "i.db")
+    m = _manifest("r", b"m")
+    index.put_manifest(m, "old")
+    index.put_manifest(m, "new")
+    assert index.set_times("r", tag="new", when="2020-01-01T00:00:00.000000Z")
+    assert index.set_times("r", digest=m.digest, when="2020-01-01T00:00:00.000000Z")
+    assert not index.set_times("r", tag="missing", when="2020-01-01T00:00:00.000000Z")
+    assert [t.name for t in index.list_tags("r", last=None, limit=None, include_hidden=True, order="timeasc")] == ["new", "old"]
+    assert index.get_manifest("r", m.digest).created.startswith("2020")

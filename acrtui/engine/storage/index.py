@@ -124,4 +124,8 @@ class MetaIndex(ABC):
     def set_manifest_attributes(self, repository: str, digest: str, attributes: Attributes) -> ManifestRecord | None: ...
 
     @abstractmethod
+    def set_times(self, repository: str, *, tag: str | None = None, digest: str | None = None, when: str) -> bool:
+        """Set created/updated of a tag or manifest: restoring or seeding history, never a user action."""
+
+    @abstractmethod
     def close(self) -> None: ...

@@ -500,6 +500,17 @@ class SqliteMetaIndex(MetaIndex):
             )
         return self.get_manifest(repository, digest)
 
+    def set_times(self, repository: str, *, tag: str | None = None, digest: str | None = None, when: str) -> bool:
+        table, key, value = ("tags", "name", tag) if tag is not None else ("manifests", "digest", digest)
+        with self._tx() as c:
+            return bool(
+                c.execute(
+                    f"UPDATE {table} SET created=?, updated=? WHERE {key}=?"
+                    " AND repo=(SELECT id FROM repositories WHERE name=?)",
+                    (when, when, value, repository),
+                ).rowcount
+            )
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
