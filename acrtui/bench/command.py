@@ -1,0 +1,72 @@
+"""`acrtui bench URL`: parse the options, run the benchmark, print the report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+import httpx
+
+from acrtui.bench.memory import ProcessNotFound, read_memory
+from acrtui.bench.plan import QUICK_SCALE, BenchPlan
+from acrtui.bench.report import to_json, to_text
+from acrtui.bench.runner import BenchAbort, run_bench
+from acrtui.bench.scenarios import SCENARIO_NAMES, SCENARIOS
+
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+
+
+def registry_url(text: str) -> str:
+    """A base URL from what the user typed; without a scheme, loopback is http and the rest https."""
+    if "://" not in text:
+        host = text.split("/")[0].rsplit(":", 1)[0] if not text.startswith("[") else text.split("]")[0] + "]"
+        text = ("http://" if host in _LOOPBACK else "https://") + text
+    try:
+        url = httpx.URL(text)
+    except httpx.InvalidURL:
+        raise BenchAbort(f"{text!r} is not a URL; give the registry as http://host:port or https://host.") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise BenchAbort(f"{text!r} is not a registry URL; give it as http://host:port or https://host.")
+    return str(url.copy_with(path="/", query=None, fragment=None)).rstrip("/")
+
+
+def build_plan(args: argparse.Namespace) -> BenchPlan:
+    plan = BenchPlan()
+    scale = args.scale if args.scale is not None else (QUICK_SCALE if args.quick else 1.0)
+    if scale <= 0:
+        raise BenchAbort("--scale must be a positive factor.")
+    if scale != 1.0:
+        plan = plan.scaled(scale)
+    if args.concurrency < 1 or args.page_size < 1:
+        raise BenchAbort("--concurrency and --page-size must be at least 1.")
+    return BenchPlan(**{**plan.__dict__, "concurrency": args.concurrency, "page_size": args.page_size})
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    try:
+        url = registry_url(args.url)
+        plan = build_plan(args)
+        unknown = sorted(set(args.only or ()) - set(SCENARIO_NAMES))
+        if unknown:
+            raise BenchAbort(f"unknown scenario {unknown[0]!r}; choose from {', '.join(SCENARIO_NAMES)}.")
+        scenarios = tuple(s for s in SCENARIOS if not args.only or s.name in args.only)
+        if args.pid is not None:
+            read_memory(args.pid)
+        username = args.username or os.environ.get("ACRTUI_BENCH_USERNAME")
+        password = args.password or os.environ.get("ACRTUI_BENCH_PASSWORD")
+        if (username is None) != (password is None):
+            raise BenchAbort("give both a username and a password, or neither.")
+        run = asyncio.run(
+            run_bench(url, plan, scenarios, username=username, password=password, pid=args.pid, keep=args.keep)
+        )
+    except BenchAbort as error:
+        print(f"acrtui bench: {error}", file=sys.stderr)
+        return 2
+    except ProcessNotFound as error:
+        print(f"acrtui bench: {error}; give --pid the registry server's process id.", file=sys.stderr)
+        return 2
+    print(to_json(run) if args.json else to_text(run))
+    statuses = [r.status for r in run.results]
+    return 1 if "failed" in statuses or "ok" not in statuses else 0

@@ -1,0 +1,133 @@
+"""One benchmark run: connect, check the registry answers, run the scenarios, clean up."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import httpx
+
+from acrtui.bench.auth import RegistryAuth
+from acrtui.bench.context import BenchContext
+from acrtui.bench.memory import MemoryPeak, RssSampler
+from acrtui.bench.plan import BenchPlan
+from acrtui.bench.protocol import RegistryError, RegistryHTTP
+from acrtui.bench.scenarios import Mismatch, Scenario, Skip
+from acrtui.bench.stats import ScenarioResult
+from acrtui.bench.workers import timed
+
+_PUSH_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class BenchAbort(Exception):
+    """The benchmark cannot start; the message is the one sentence the user sees."""
+
+
+@dataclass
+class BenchRun:
+    url: str
+    run_id: str
+    plan: BenchPlan
+    results: list[ScenarioResult]
+    memory: MemoryPeak | None
+
+
+async def run_bench(
+    url: str,
+    plan: BenchPlan,
+    scenarios: tuple[Scenario, ...],
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    pid: int | None = None,
+    keep: bool = False,
+) -> BenchRun:
+    limits = httpx.Limits(max_connections=max(plan.concurrency, plan.setup_concurrency), max_keepalive_connections=None)
+    timeout = httpx.Timeout(120.0, connect=10.0)
+    auth = RegistryAuth(username, password)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, auth=auth) as client:
+        http = RegistryHTTP(client)
+        await _check_registry(http, url, has_credentials=username is not None)
+        sampler = RssSampler(pid) if pid is not None else None
+        ctx = BenchContext(http=http, plan=plan, run_id=secrets.token_hex(4))
+        if sampler:
+            sampler.start()
+        try:
+            results = [await _run_one(ctx, scenario) for scenario in scenarios]
+        finally:
+            memory = await sampler.stop() if sampler else None
+        if not keep:
+            await _clean_up(ctx)
+    return BenchRun(url=url, run_id=ctx.run_id, plan=plan, results=results, memory=memory)
+
+
+async def _check_registry(http: RegistryHTTP, url: str, *, has_credentials: bool) -> None:
+    try:
+        response = await http.ping()
+    except httpx.ConnectError as error:
+        raise BenchAbort(f"cannot connect to {url} ({_reason(error)}); check the URL and that the registry is running.") from None
+    except httpx.TimeoutException:
+        raise BenchAbort(f"{url} did not answer in time; check the URL and that the registry is running.") from None
+    except httpx.HTTPError as error:
+        raise BenchAbort(f"{url} did not answer like a registry ({_reason(error)}); check the URL and its http/https scheme.") from None
+    if response.status_code == 401:
+        if has_credentials:
+            raise BenchAbort(f"{url} refused the credentials given; check --username and --password.")
+        raise BenchAbort(f"{url} requires credentials; pass --username and --password.")
+    if response.status_code != 200:
+        raise BenchAbort(f"{url} is not an OCI registry (GET /v2/ answered HTTP {response.status_code}); check the URL.")
+
+
+def _reason(error: Exception) -> str:
+    return str(error).rstrip(".") or type(error).__name__
+
+
+async def _run_one(ctx: BenchContext, scenario: Scenario) -> ScenarioResult:
+    def result(status: str, reason: str = "", measurement=None) -> ScenarioResult:
+        return ScenarioResult(
+            scenario.name, scenario.title, status, reason, measurement, transfers_bytes=scenario.transfers_bytes
+        )
+
+    if ctx.push_refused:
+        return result("skipped", ctx.push_refused)
+    try:
+        return result("ok", measurement=await scenario.run(ctx))
+    except Skip as skip:
+        return result("skipped", str(skip))
+    except RegistryError as error:
+        if not error.refused:
+            return result("failed", f"{error}.")
+        if error.method in _PUSH_METHODS:
+            ctx.push_refused = (
+                f"the registry refused a push ({error.action} got HTTP {error.status} {error.code}".rstrip()
+                + "); pass --username/--password or point the benchmark at a registry you can push to."
+            )
+            return result("skipped", ctx.push_refused)
+        return result("skipped", f"{error}.")
+    except Mismatch as error:
+        return result("failed", f"{error}.")
+    except (httpx.HTTPError, ValueError) as error:
+        return result("failed", f"{scenario.title} failed: {_reason(error)}.")
+
+
+async def _clean_up(ctx: BenchContext) -> None:
+    """Best effort: delete the manifests and big blobs this run left; a refusal ends it quietly."""
+    doomed = [(ctx.image_repo, image.digest) for image in ctx.images]
+    doomed += [(repo, ctx.catalog_digest) for repo in ctx.catalog_repos]
+    if ctx.tag_repo_digest:
+        doomed.append((ctx.tag_repo, ctx.tag_repo_digest))
+    blobs = [(ctx.blob_repo, digest) for digest in ctx.blobs]
+
+    async def delete_manifest(index: int) -> int:
+        await ctx.http.delete_manifest(*doomed[index])
+        return 0
+
+    async def delete_blob(index: int) -> int:
+        await ctx.http.delete_blob(*blobs[index])
+        return 0
+
+    try:
+        await timed(len(doomed), ctx.plan.setup_concurrency, delete_manifest)
+        await timed(len(blobs), ctx.plan.setup_concurrency, delete_blob)
+    except (RegistryError, httpx.HTTPError):
+        pass

@@ -1,0 +1,181 @@
+"""The benchmark's scenarios: each does its own (untimed) setup, then times its operations."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from acrtui.bench.context import BenchContext, PushedImage
+from acrtui.bench.protocol import RegistryError
+from acrtui.bench.stats import Measurement
+from acrtui.bench.workers import timed
+
+
+class Skip(Exception):
+    """The scenario cannot run against this registry; the message says why."""
+
+
+class Mismatch(Exception):
+    """The registry answered, but with the wrong content or count."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    run: Callable[[BenchContext], Awaitable[Measurement]]
+    transfers_bytes: bool = False
+
+
+async def blob_push_monolithic(ctx: BenchContext) -> Measurement:
+    plan, source = ctx.plan, ctx.blob_source()
+    blobs = ctx.new_blobs(plan.monolithic_blobs)
+
+    async def push(index: int) -> int:
+        serial, digest = blobs[index]
+        await ctx.http.push_blob(ctx.blob_repo, digest, source.blob(serial))
+        ctx.blobs.append(digest)
+        return source.size
+
+    return await timed(len(blobs), plan.concurrency, push)
+
+
+async def blob_push_chunked(ctx: BenchContext) -> Measurement:
+    plan, source = ctx.plan, ctx.blob_source()
+    blobs = ctx.new_blobs(plan.chunked_blobs)
+
+    async def push(index: int) -> int:
+        serial, digest = blobs[index]
+        await ctx.http.push_blob_chunked(ctx.blob_repo, digest, source.blob(serial), plan.chunk_size)
+        ctx.blobs.append(digest)
+        return source.size
+
+    return await timed(len(blobs), plan.concurrency, push)
+
+
+async def blob_pull(ctx: BenchContext) -> Measurement:
+    plan = ctx.plan
+    await ctx.ensure_blobs(min(plan.monolithic_blobs, plan.blob_pulls))
+    blobs = list(ctx.blobs)
+
+    async def pull(index: int) -> int:
+        return await ctx.http.pull_blob(ctx.blob_repo, blobs[index % len(blobs)])
+
+    return await timed(plan.blob_pulls, plan.concurrency, pull)
+
+
+async def image_push(ctx: BenchContext) -> Measurement:
+    images = ctx.new_images(ctx.plan.images)
+
+    async def push(index: int) -> int:
+        image = images[index]
+        tag = f"img-{image.digest[7:19]}"
+        await ctx.push_image(ctx.image_repo, image, tag)
+        ctx.images.append(PushedImage(tag=tag, digest=image.digest))
+        return image.size
+
+    return await timed(len(images), ctx.plan.concurrency, push)
+
+
+async def manifest_get(ctx: BenchContext) -> Measurement:
+    await ctx.ensure_images(ctx.plan.images)
+    images = list(ctx.images)
+
+    async def get(index: int) -> int:
+        return await ctx.http.get_manifest(ctx.image_repo, images[index % len(images)].tag)
+
+    return await timed(ctx.plan.manifest_gets, ctx.plan.concurrency, get)
+
+
+async def tags_list_full(ctx: BenchContext) -> Measurement:
+    await ctx.ensure_tag_repo()
+    expected = ctx.plan.tags
+    pages = 0
+
+    async def walk(index: int) -> int:
+        nonlocal pages
+        listing = await ctx.http.list_tags(ctx.tag_repo, ctx.plan.page_size)
+        if len(listing.items) != expected:
+            raise Mismatch(f"a full tag listing returned {len(listing.items)} tags instead of {expected}")
+        pages = listing.pages
+        return 0
+
+    # A full listing is one client walking page after page, so walks run one at a time.
+    measurement = await timed(ctx.plan.tag_walks, 1, walk)
+    measurement.items = expected
+    measurement.pages = pages
+    return measurement
+
+
+async def tags_list_first_page(ctx: BenchContext) -> Measurement:
+    await ctx.ensure_tag_repo()
+    least = min(ctx.plan.page_size, ctx.plan.tags)
+    returned = 0
+
+    async def first_page(index: int) -> int:
+        nonlocal returned
+        returned = len(await ctx.http.tags_page(ctx.tag_repo, ctx.plan.page_size))
+        if returned < least:
+            raise Mismatch(f"the first page of tags held {returned} tags instead of {least}")
+        return 0
+
+    measurement = await timed(ctx.plan.first_pages, ctx.plan.concurrency, first_page)
+    measurement.items = returned
+    return measurement
+
+
+async def catalog_full(ctx: BenchContext) -> Measurement:
+    await ctx.ensure_catalog()
+    ours = f"{ctx.prefix}/catalog/"
+    expected = ctx.plan.repositories
+    listed = pages = 0
+
+    async def walk(index: int) -> int:
+        nonlocal listed, pages
+        listing = await ctx.http.list_catalog(ctx.plan.page_size)
+        found = sum(1 for repo in listing.items if repo.startswith(ours))
+        if found != expected:
+            raise Mismatch(f"a full catalog listing showed {found} of this run's {expected} repositories")
+        listed, pages = len(listing.items), listing.pages
+        return 0
+
+    measurement = await timed(ctx.plan.catalog_walks, 1, walk)
+    measurement.items = listed
+    measurement.pages = pages
+    return measurement
+
+
+async def manifest_delete(ctx: BenchContext) -> Measurement:
+    count = ctx.plan.deletes
+    await ctx.ensure_images(count)
+    doomed = ctx.images[:count]
+
+    async def delete(index: int) -> int:
+        await ctx.http.delete_manifest(ctx.image_repo, doomed[index].digest)
+        return 0
+
+    try:
+        measurement = await timed(count, ctx.plan.concurrency, delete)
+    except RegistryError as error:
+        if error.refused:
+            raise Skip(
+                f"the registry refused a manifest DELETE (HTTP {error.status} {error.code}); enable deletes on it"
+                " to measure them (distribution: storage.delete.enabled: true)"
+            ) from None
+        raise
+    del ctx.images[:count]
+    return measurement
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("blob-push-monolithic", "blob push, monolithic", blob_push_monolithic, transfers_bytes=True),
+    Scenario("blob-push-chunked", "blob push, chunked", blob_push_chunked, transfers_bytes=True),
+    Scenario("blob-pull", "blob pull", blob_pull, transfers_bytes=True),
+    Scenario("image-push", "small image push", image_push),
+    Scenario("manifest-get", "manifest GET", manifest_get),
+    Scenario("tags-list-full", "tag listing, full", tags_list_full),
+    Scenario("tags-list-first-page", "tag listing, first page", tags_list_first_page),
+    Scenario("catalog-full", "catalog, full", catalog_full),
+    Scenario("manifest-delete", "manifest delete", manifest_delete),
+)
+SCENARIO_NAMES = tuple(s.name for s in SCENARIOS)
