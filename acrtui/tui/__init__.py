@@ -1,0 +1,1 @@
+"""The Textual app: screens and widgets. Data comes only through acrtui.client."""

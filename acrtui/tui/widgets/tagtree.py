@@ -1,0 +1,415 @@
+"""The Tag tree pane: tags grouped by the manifest they point to, loaded a page at a time.
+
+Sibling tags (several names for one digest) share a row. Expanding a manifest shows its tags
+one by one, an index's platforms and the referrers (signatures, SBOMs) that name it as subject;
+those are fetched only when the user expands, never up front.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import Static, Tree
+from textual.widgets.tree import TreeNode
+
+from acrtui.client import Locks, TagInfo
+from acrtui.tui.filtering import Predicate
+from acrtui.tui.formatting import human_age, human_size, short_digest
+from acrtui.tui.messages import ManifestChosen, RegistryChanged
+from acrtui.tui.widgets.navigation import NavTree, NearEnd
+from acrtui.tui.work import start
+
+if TYPE_CHECKING:
+    from acrtui.tui.app import AcrApp
+
+TAG_PAGE = 200
+# The referrers tag schema's index tags (`sha256-<hex>`); their content shows under the subject.
+REFERRERS_TAG = re.compile(r"^sha256-[0-9a-f]{64}(\..*)?$")
+CHOOSE_DELAY = 0.15
+# Fixed cell widths of the right-hand columns; the tag column takes what is left.
+DIGEST_W, SIZE_W, AGE_W, LOCK_W = 12, 9, 6, 4
+# Below this many cells for tag names the digest column is dropped (80-column terminals).
+MIN_NAME_W = 18
+
+
+def is_locked(locks: Locks | None) -> bool:
+    return locks is not None and locks.locked
+
+
+@dataclass
+class Row:
+    """What a tree node stands for."""
+
+    kind: str  # "manifest" | "tag" | "platform" | "referrer"
+    digest: str | None
+    tags: list[TagInfo] = field(default_factory=list)
+    size: int | None = None
+    media_type: str = ""
+    detail: str = ""  # platform ("linux/arm64") or artifact type of a referrer
+    expanded_once: bool = False
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.tags]
+
+    @property
+    def single_tag(self) -> TagInfo | None:
+        return self.tags[0] if len(self.tags) == 1 else None
+
+    @property
+    def updated(self):
+        times = [t.last_update or t.created for t in self.tags if (t.last_update or t.created)]
+        return max(times) if times else None
+
+    @property
+    def locked(self) -> bool:
+        return any(is_locked(t.locks) for t in self.tags)
+
+
+class TagTree(NavTree):
+    """A tree whose labels are laid out as columns that fit the current width."""
+
+    def __init__(self) -> None:
+        super().__init__("tags", id="tag-tree")
+        self.show_root = False
+        self.auto_expand = False
+        self.guide_depth = 2
+
+    @property
+    def acr(self) -> "AcrApp":
+        return self.app  # type: ignore[return-value]
+
+    def column_widths(self, depth: int) -> tuple[int, bool]:
+        """Width of the name column for a node at `depth`, and whether the digest column fits."""
+        width = self.scrollable_content_region.width - depth * self.guide_depth - 2
+        rest = SIZE_W + AGE_W + LOCK_W + 3
+        if width - rest - DIGEST_W - 1 >= MIN_NAME_W:
+            return width - rest - DIGEST_W - 1, True
+        return max(6, width - rest), False
+
+    def render_label(self, node: TreeNode, base_style: Style, style: Style) -> Text:
+        row: Row | None = node.data
+        if row is None:
+            return super().render_label(node, base_style, style)
+        depth = _depth(node)
+        name_w, with_digest = self.column_widths(depth)
+        if row.kind == "manifest":
+            name = ", ".join(row.names) if row.tags else "(untagged)"
+        elif row.kind == "tag":
+            name = f"tag {row.tags[0].name}"
+        elif row.kind == "platform":
+            name = row.detail
+        else:
+            name = f"↳ {row.detail or 'referrer'}"
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(_fit(name, name_w))
+        if with_digest:
+            label.append(" " + _fit(short_digest(row.digest), DIGEST_W), style="dim")
+        label.append(" " + human_size(row.size).rjust(SIZE_W))
+        label.append(" " + human_age(row.updated, self.acr.clock()).rjust(AGE_W))
+        label.append(" " + ("lock" if row.locked else "").ljust(LOCK_W), style="bold")
+        label.stylize(style)
+        prefix = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+        return Text.assemble((prefix if node.allow_expand else "  ", base_style), label)
+
+    def header(self) -> str:
+        name_w, with_digest = self.column_widths(1)
+        parts = ["  " + " " * self.guide_depth + _fit("Tags", name_w)]
+        if with_digest:
+            parts.append(_fit("Digest", DIGEST_W))
+        parts += ["Size".rjust(SIZE_W), "Age".rjust(AGE_W), "Lock".ljust(LOCK_W)]
+        return " ".join(parts)
+
+
+def _depth(node: TreeNode) -> int:
+    depth = 0
+    while node.parent is not None:
+        depth += 1
+        node = node.parent
+    return depth
+
+
+def _fit(text: str, width: int) -> str:
+    return text.ljust(width) if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+class TagsPane(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy", "Copy ref", id="tags.copy"),
+        Binding("d", "delete_tag", "Delete tag", id="tags.delete-tag"),
+        Binding("D", "delete_manifest", "Delete manifest", id="tags.delete-manifest"),
+        Binding("L", "toggle_lock", "Lock/unlock", id="tags.lock"),
+    ]
+    BORDER_TITLE = "2 Tags"
+
+    def __init__(self) -> None:
+        super().__init__(id="tags", classes="pane")
+        self.repository: str | None = None
+        self.groups: dict[str, Row] = {}
+        self.nodes: dict[str, TreeNode] = {}
+        self.next_last: str | None = None
+        self.exhausted = True
+        self.predicate: Predicate | None = None
+        self.filter_text = ""
+        self._loading_page = False
+        self._choose_timer: Timer | None = None
+        self._chosen: str | None = None
+
+    @property
+    def acr(self) -> "AcrApp":
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="tags-header", classes="column-header")
+        yield TagTree()
+
+    @property
+    def tree(self) -> TagTree:
+        return self.query_one(TagTree)
+
+    def on_resize(self) -> None:
+        self.query_one("#tags-header", Static).update(self.tree.header())
+
+    def show_repository(self, repository: str | None) -> None:
+        self.repository = repository
+        self.groups.clear()
+        self.nodes.clear()
+        self.next_last = None
+        self.exhausted = repository is None
+        self._chosen = None
+        self.tree.clear()
+        self.border_subtitle = repository or ""
+        self.query_one("#tags-header", Static).update(self.tree.header())
+        if repository is not None:
+            self.loading = True
+            self._load_next_page()
+
+    def reload(self) -> None:
+        self.show_repository(self.repository)
+
+    def _load_next_page(self) -> None:
+        if self.exhausted or self._loading_page or self.repository is None:
+            return
+        self._loading_page = True
+        start(self, self._fetch_page, self.repository, self.next_last, group="tags")
+
+    async def _fetch_page(self, repository: str, last: str | None) -> None:
+        try:
+            page = await self.acr.client.tag_infos(repository, n=TAG_PAGE, last=last)
+        finally:
+            self._loading_page = False
+            self.loading = False
+        if repository != self.repository:
+            return
+        self.next_last = page.next_last
+        self.exhausted = page.next_last is None
+        for tag in page.items:
+            if not REFERRERS_TAG.match(tag.name):
+                self._add_tag(tag)
+        if self._chosen is None and self.tree.cursor_line < 0 and self.nodes:
+            self.tree.call_after_refresh(self.tree.move_cursor_to_line, 0)
+            self._announce()
+        self._fill_if_sparse()
+
+    def _add_tag(self, tag: TagInfo) -> None:
+        key = tag.digest or f"tag:{tag.name}"
+        row = self.groups.get(key)
+        if row is None:
+            row = self.groups[key] = Row(kind="manifest", digest=tag.digest)
+        row.tags.append(tag)
+        self._place(key, row)
+
+    def _place(self, key: str, row: Row) -> None:
+        """Show, refresh or hide the group's node according to the filter."""
+        visible = self.predicate is None or any(self.predicate(name) for name in row.names)
+        node = self.nodes.get(key)
+        if visible and node is None:
+            self.nodes[key] = self.tree.root.add(row.names[0] if row.tags else key, data=row, allow_expand=True)
+        elif visible and node is not None:
+            if row.expanded_once:
+                self._add_tag_leaves(node, row)
+            node.refresh()
+        elif node is not None:
+            node.remove()
+            del self.nodes[key]
+
+    def set_filter(self, predicate: Predicate | None) -> None:
+        self.predicate = predicate
+        for key, row in self.groups.items():
+            self._place(key, row)
+        self._fill_if_sparse()
+
+    def _fill_if_sparse(self) -> None:
+        if not self.exhausted and len(self.nodes) < max(self.tree.size.height, 20):
+            self._load_next_page()
+
+    def on_near_end(self, message: NearEnd) -> None:
+        message.stop()
+        self._load_next_page()
+
+    # Expansion: tags, platforms and referrers, fetched when first opened.
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        event.stop()
+        row: Row | None = event.node.data
+        if row is None or row.expanded_once or row.digest is None or self.repository is None:
+            return
+        row.expanded_once = True
+        self._add_tag_leaves(event.node, row)
+        start(self, self._fetch_children, self.repository, event.node, row, group="expand", exclusive=False)
+
+    def _add_tag_leaves(self, node: TreeNode, row: Row) -> None:
+        if row.kind != "manifest" or len(row.tags) < 2:
+            return
+        shown = {child.data.tags[0].name for child in node.children if child.data and child.data.kind == "tag"}
+        for tag in row.tags:
+            if tag.name not in shown:
+                node.add_leaf(tag.name, data=Row(kind="tag", digest=row.digest, tags=[tag], size=row.size))
+
+    async def _fetch_children(self, repository: str, node: TreeNode, row: Row) -> None:
+        client = self.acr.client
+        assert row.digest is not None
+        fetched = await client.get_manifest(repository, row.digest)
+        row.size = len(fetched.raw) + (0 if fetched.manifest.is_index else fetched.manifest.layer_size)
+        row.media_type = fetched.media_type
+        for child in fetched.manifest.manifests:
+            platform = str(child.platform) if child.platform else child.artifact_type or child.media_type
+            node.add_leaf(platform, data=Row(kind="platform", digest=child.digest, size=child.size, detail=platform))
+        for referrer in await client.referrers(repository, row.digest):
+            kind = referrer.artifact_type or referrer.media_type
+            node.add(kind, data=Row(kind="referrer", digest=referrer.digest, size=referrer.size, detail=kind))
+        if not node.children:
+            node.allow_expand = False
+        node.refresh()
+        self.tree.refresh()
+
+    # Choosing what the inspector shows.
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        event.stop()
+        if self._choose_timer is not None:
+            self._choose_timer.stop()
+        self._choose_timer = self.set_timer(CHOOSE_DELAY, self._announce)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        self._announce()
+        self.acr.focus_pane("inspector")
+
+    def current(self) -> Row | None:
+        node = self.tree.cursor_node
+        if node is None and self.tree.root.children:
+            node = self.tree.root.children[0]
+        return node.data if node is not None else None
+
+    def _announce(self) -> None:
+        row = self.current()
+        if row is None or row.digest is None or self.repository is None:
+            return
+        if row.digest != self._chosen:
+            self._chosen = row.digest
+            self.post_message(ManifestChosen(self.repository, row.digest, row.names))
+
+    # Actions.
+
+    def _group_of(self, row: Row) -> Row:
+        return self.groups.get(row.digest or "", row)
+
+    def action_copy(self) -> None:
+        row = self.current()
+        if row is None or self.repository is None:
+            return
+        base = f"{self.acr.client.host}/{self.repository}"
+        tag = row.single_tag if row.kind in ("manifest", "tag") else None
+        reference = f"{base}:{tag.name}" if tag else f"{base}@{row.digest}"
+        self.app.copy_to_clipboard(reference)
+        self.acr.show_status(f"Copied {reference}")
+
+    def action_delete_tag(self) -> None:
+        row = self.current()
+        if self.acr.refuse_if_read_only("deleting tags") or row is None or self.repository is None:
+            return
+        tag = row.single_tag if row.kind in ("manifest", "tag") else None
+        if tag is None:
+            self.acr.show_status("Several tags point at this manifest; expand it (l) and pick one tag to delete.")
+            return
+        siblings = [n for n in self._group_of(row).names if n != tag.name]
+        stays = f" The manifest stays, still tagged {', '.join(siblings)}." if siblings else " The manifest stays, untagged."
+        repository = self.repository
+        self.acr.confirm(
+            f"Delete tag {repository}:{tag.name}?{stays}",
+            lambda: start(self, self._delete_tag, repository, tag.name, group="actions"),
+        )
+
+    async def _delete_tag(self, repository: str, tag: str) -> None:
+        await self.acr.client.delete_tag(repository, tag)
+        self.acr.show_status(f"Deleted tag {repository}:{tag}.")
+        self.post_message(RegistryChanged(repository))
+
+    def action_delete_manifest(self) -> None:
+        row = self.current()
+        if self.acr.refuse_if_read_only("deleting manifests") or row is None or self.repository is None:
+            return
+        if row.digest is None:
+            return
+        group = self._group_of(row)
+        if group.names:
+            gone = f" These tags go with it: {', '.join(group.names)}."
+            if not self.exhausted:
+                gone += " Tags on pages not loaded yet go too."
+        else:
+            gone = " No loaded tag points at it."
+        repository, digest = self.repository, row.digest
+        self.acr.confirm(
+            f"Delete manifest {repository}@{digest}?{gone}",
+            lambda: start(self, self._delete_manifest, repository, digest, group="actions"),
+        )
+
+    async def _delete_manifest(self, repository: str, digest: str) -> None:
+        await self.acr.client.delete_manifest(repository, digest)
+        self.acr.show_status(f"Deleted manifest {repository}@{short_digest(digest)}.")
+        self.post_message(RegistryChanged(repository))
+
+    def action_toggle_lock(self) -> None:
+        row = self.current()
+        if self.acr.refuse_if_read_only("locking") or row is None or self.repository is None:
+            return
+        start(self, self._toggle_lock, self.repository, row, group="actions")
+
+    async def _toggle_lock(self, repository: str, row: Row) -> None:
+        client = self.acr.client
+        tag = row.single_tag if row.kind in ("manifest", "tag") else None
+        unlock = row.locked
+        changes = {"write_enabled": unlock, "delete_enabled": unlock}
+        if tag is not None:
+            locks = await client.set_tag_locks(repository, tag.name, **changes)
+            self._replace_locks(row.digest, {tag.name}, locks)
+            what = f"{repository}:{tag.name}"
+        elif row.digest is not None:
+            locks = await client.set_manifest_locks(repository, row.digest, **changes)
+            self._replace_locks(row.digest, set(self._group_of(row).names), locks)
+            what = f"{repository}@{short_digest(row.digest)}"
+        else:
+            return
+        self.acr.show_status(f"{'Unlocked' if unlock else 'Locked'} {what}.")
+
+    def _replace_locks(self, digest: str | None, names: set[str], locks: Locks) -> None:
+        group = self.groups.get(digest or "")
+        if group is None:
+            return
+        group.tags = [dataclasses.replace(t, locks=locks) if t.name in names else t for t in group.tags]
+        node = self.nodes.get(digest or "")
+        if node is not None:
+            for child in node.children:
+                if child.data and child.data.kind == "tag" and child.data.tags[0].name in names:
+                    child.data.tags = [dataclasses.replace(child.data.tags[0], locks=locks)]
+            node.refresh()
