@@ -31,6 +31,9 @@ CODES: dict[str, tuple[int, str]] = {
     "TAG_INVALID": (400, "manifest tag did not match URI"),
     "PAGINATION_NUMBER_INVALID": (400, "invalid number of results requested"),
     "RANGE_INVALID": (416, "invalid content range"),
+    # ACR's data-plane API adds these.
+    "TAG_UNKNOWN": (404, "the specified tag does not exist"),
+    "PARAMETER_INVALID": (400, "invalid request parameter"),
 }
 
 

@@ -34,6 +34,10 @@ class MetaIndex(ABC):
     def set_repository_attributes(self, name: str, attributes: Attributes) -> RepositoryRecord | None: ...
 
     @abstractmethod
+    def undeletable(self, repository: str, *, limit: int) -> tuple[list[str], list[str]]:
+        """Tags and manifest digests (up to `limit` of each) whose locks forbid deleting them."""
+
+    @abstractmethod
     def delete_repository(self, name: str) -> tuple[list[str], list[str]] | None:
         """Remove a repository; return (manifest digests, tag names) it held, None when unknown."""
 

@@ -188,6 +188,18 @@ class SqliteMetaIndex(MetaIndex):
             updated = c.execute("UPDATE repositories SET attrs=? WHERE name=?", (_pack(attributes), name)).rowcount
         return self.get_repository(name) if updated else None
 
+    def undeletable(self, repository: str, *, limit: int) -> tuple[list[str], list[str]]:
+        repo = self._repo_id(repository)
+        if repo is None:
+            return [], []
+        # A write lock forbids deletion too (ACR), so either bit cleared means locked.
+        locked = f"(attrs & {_DELETE | _WRITE}) != {_DELETE | _WRITE}"
+        tags = self._query(f"SELECT name FROM tags WHERE repo=? AND {locked} ORDER BY name LIMIT ?", (repo, limit))
+        digests = self._query(
+            f"SELECT digest FROM manifests WHERE repo=? AND {locked} ORDER BY digest LIMIT ?", (repo, limit)
+        )
+        return [r[0] for r in tags], [r[0] for r in digests]
+
     def delete_repository(self, name: str) -> tuple[list[str], list[str]] | None:
         with self._tx() as c:
             row = c.execute("SELECT id FROM repositories WHERE name=?", (name,)).fetchone()

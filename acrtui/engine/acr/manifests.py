@@ -1,0 +1,58 @@
+"""`/acr/v1/{name}/_manifests[/{digest}]`: list manifests with their metadata, read and lock one.
+
+Manifests are deleted through /v2 (as the Azure SDK does), so there is no DELETE here.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from acrtui.engine.access import Access
+from acrtui.engine.acr.lookups import manifest_digest, registry_of, repository_name, require_manifest, require_repository
+from acrtui.engine.acr.paging import cut, page_headers, page_request
+from acrtui.engine.acr.shapes import attribute_changes, manifest_json
+from acrtui.engine.errors import RegistryError
+from acrtui.engine.state import Engine
+
+
+class ManifestApi:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def list_manifests(self, request: Request) -> Response:
+        name = repository_name(request)
+        self.engine.gate.authorize(request, Access(name, "pull"))
+        page = page_request(request, ordered=True)
+        index = self.engine.index
+        require_repository(index, name)
+        manifests = []
+        # As for tags: a vanished cursor has no place in time order, so the listing ends there.
+        if page.order == "name" or page.last is None or index.get_manifest(name, page.last) is not None:
+            manifests = index.list_manifests(name, last=page.last, limit=page.fetch, include_hidden=False, order=page.order)
+        manifests, more = cut(manifests, page)
+        return JSONResponse(
+            {"registry": registry_of(request), "imageName": name, "manifests": [manifest_json(m) for m in manifests]},
+            headers=page_headers(request, page, manifests, more, key=lambda m: m.digest),
+        )
+
+    async def get(self, request: Request) -> Response:
+        name, digest = repository_name(request), manifest_digest(request)
+        self.engine.gate.authorize(request, Access(name, "pull"))
+        require_repository(self.engine.index, name)
+        record = require_manifest(self.engine.index, name, digest)
+        return JSONResponse({"registry": registry_of(request), "imageName": name, "manifest": manifest_json(record)})
+
+    async def patch(self, request: Request) -> Response:
+        name, digest = repository_name(request), manifest_digest(request)
+        self.engine.gate.authorize(request, Access(name, "push"))
+        changes = attribute_changes(await request.body(), what="manifest")
+        index = self.engine.index
+        require_repository(index, name)
+        record = require_manifest(index, name, digest)
+        updated = index.set_manifest_attributes(name, digest, record.attributes.changed(**changes))
+        if updated is None:
+            raise RegistryError(
+                "MANIFEST_UNKNOWN", f"manifest {digest} was deleted meanwhile", detail={"name": name, "digest": digest}
+            )
+        return JSONResponse({"registry": registry_of(request), "imageName": name, "manifest": manifest_json(updated)})

@@ -1,0 +1,84 @@
+"""Query parameters of ACR listings (`n`, `last`, `orderby`) and the `Link` header to the next page.
+
+Pages are keyset pages: `last` names the last item of the previous page. One item more than
+asked is fetched, so a next link appears only when there really is a next page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+
+from acrtui.engine.errors import RegistryError
+from acrtui.engine.storage.index import Order
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+# The SDK's ArtifactTagOrder / ArtifactManifestOrder values.
+ORDERS: dict[str, Order] = {"none": "name", "timedesc": "timedesc", "timeasc": "timeasc"}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    n: int
+    last: str | None
+    orderby: str | None
+    order: Order = "name"
+
+    @property
+    def fetch(self) -> int:
+        """How many items to ask storage for: one more than the page, to know if another follows."""
+        return self.n + 1 if self.n else 0
+
+
+def page_request(request: Request, *, ordered: bool) -> PageRequest:
+    params = request.query_params
+    raw_n = params.get("n")
+    if raw_n is None or raw_n == "":
+        n = DEFAULT_PAGE_SIZE
+    else:
+        try:
+            n = int(raw_n)
+        except ValueError:
+            n = -1
+        if n < 0:
+            raise RegistryError(
+                "PAGINATION_NUMBER_INVALID",
+                f"n must be a whole number of results, not {raw_n!r}",
+                detail={"n": raw_n},
+            )
+    orderby = params.get("orderby") or None
+    order: Order = "name"
+    if orderby is not None:
+        if not ordered or orderby.lower() not in ORDERS:
+            accepted = "timedesc, timeasc or none" if ordered else "no orderby"
+            raise RegistryError(
+                "PARAMETER_INVALID", f"unknown orderby {orderby!r}: this listing takes {accepted}", detail={"orderby": orderby}
+            )
+        order = ORDERS[orderby.lower()]
+    return PageRequest(n=min(n, MAX_PAGE_SIZE), last=params.get("last") or None, orderby=orderby, order=order)
+
+
+def cut(items: Sequence[T], page: PageRequest) -> tuple[list[T], bool]:
+    """The page's items and whether more follow."""
+    return list(items[: page.n]), len(items) > page.n
+
+
+def page_headers(
+    request: Request, page: PageRequest, items: list[T], more: bool, key: Callable[[T], str], **extra: str | None
+) -> dict[str, str]:
+    """The `Link` header to the page after `items`, keeping the listing's other parameters."""
+    if not (more and items):
+        return {}
+    query = {"last": key(items[-1]), "n": str(page.n)}
+    if page.orderby:
+        query["orderby"] = page.orderby
+    query.update({k: v for k, v in extra.items() if v})
+    target = quote(request.url.path, safe="/:@") + "?" + urlencode(query)
+    return {"Link": f'<{target}>; rel="next"'}

@@ -1,0 +1,74 @@
+"""`/acr/v1/{name}/_tags[/{tag}]`: list tags (by name or time, by digest), read, lock, delete one."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from acrtui.engine.access import Access, ensure_allowed
+from acrtui.engine.acr.lookups import registry_of, repository_name, require_repository, require_tag, tag_name
+from acrtui.engine.acr.paging import cut, page_headers, page_request
+from acrtui.engine.acr.shapes import attribute_changes, tag_json
+from acrtui.engine.errors import RegistryError
+from acrtui.engine.state import Engine
+from acrtui.oci.digest import is_digest
+
+
+class TagApi:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def list_tags(self, request: Request) -> Response:
+        name = repository_name(request)
+        self.engine.gate.authorize(request, Access(name, "pull"))
+        page = page_request(request, ordered=True)
+        digest = request.query_params.get("digest") or None
+        if digest is not None and not is_digest(digest):
+            raise RegistryError(
+                "DIGEST_INVALID", f"invalid digest filter {digest!r}: use algorithm:hex, e.g. sha256:…", detail={"digest": digest}
+            )
+        index = self.engine.index
+        require_repository(index, name)
+        tags = []
+        # A time-ordered page continues from its cursor's time; a cursor that no longer exists
+        # has no place in that order, so the listing ends rather than starting over.
+        if page.order == "name" or page.last is None or index.get_tag(name, page.last) is not None:
+            tags = index.list_tags(
+                name, last=page.last, limit=page.fetch, include_hidden=False, order=page.order, digest=digest
+            )
+        tags, more = cut(tags, page)
+        return JSONResponse(
+            {"registry": registry_of(request), "imageName": name, "tags": [tag_json(t) for t in tags]},
+            headers=page_headers(request, page, tags, more, key=lambda t: t.name, digest=digest),
+        )
+
+    async def get(self, request: Request) -> Response:
+        name, tag = repository_name(request), tag_name(request)
+        self.engine.gate.authorize(request, Access(name, "pull"))
+        require_repository(self.engine.index, name)
+        record = require_tag(self.engine.index, name, tag)
+        return JSONResponse({"registry": registry_of(request), "imageName": name, "tag": tag_json(record)})
+
+    async def patch(self, request: Request) -> Response:
+        name, tag = repository_name(request), tag_name(request)
+        self.engine.gate.authorize(request, Access(name, "push"))
+        changes = attribute_changes(await request.body(), what="tag")
+        index = self.engine.index
+        require_repository(index, name)
+        record = require_tag(index, name, tag)
+        updated = index.set_tag_attributes(name, tag, record.attributes.changed(**changes))
+        if updated is None:
+            raise RegistryError("TAG_UNKNOWN", f"tag {tag} was deleted meanwhile", detail={"name": name, "tag": tag})
+        return JSONResponse({"registry": registry_of(request), "imageName": name, "tag": tag_json(updated)})
+
+    async def delete(self, request: Request) -> Response:
+        name, tag = repository_name(request), tag_name(request)
+        self.engine.gate.authorize(request, Access(name, "delete"))
+        index = self.engine.index
+        repository = require_repository(index, name)
+        record = require_tag(index, name, tag)
+        ensure_allowed(f"repository {name}", repository.attributes, "delete")
+        ensure_allowed(f"tag {name}:{tag}", record.attributes, "delete")
+        if not index.delete_tag(name, tag):
+            raise RegistryError("TAG_UNKNOWN", f"tag {tag} does not exist in repository {name}", detail={"name": name, "tag": tag})
+        return Response(status_code=202)
