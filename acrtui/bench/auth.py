@@ -1,70 +1,45 @@
-"""Registry authentication for the benchmark: anonymous, HTTP basic, or the token flow
-(a 401 with `WWW-Authenticate: Bearer realm=…` → a token from the realm, cached per scope)."""
+"""Authorising the benchmark's requests with acrtui.client's Authenticator (Basic, Bearer token
+challenges, ACR's token exchange, Docker's stored credentials), as an httpx.Auth flow so the timed
+requests stay plain httpx calls."""
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Generator
+from collections.abc import AsyncGenerator
 
 import httpx
 
-_PARAM = re.compile(r'(\w+)="([^"]*)"')
+from acrtui.client.acr import CATALOG_SCOPE
+from acrtui.client.auth import Authenticator
+
 _REPO_PATH = re.compile(r"^/v2/(.+?)/(?:blobs|manifests|tags|referrers)/")
-_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _scope_key(request: httpx.Request) -> tuple[str, bool]:
-    """Which token a request needs: its repository (empty for the catalog) and whether it writes."""
+def scopes_for(request: httpx.Request) -> list[str]:
+    """The token scopes a distribution API request needs."""
     match = _REPO_PATH.match(request.url.path)
-    return (match.group(1) if match else "", request.method in _WRITES)
+    if not match:
+        return [CATALOG_SCOPE] if request.url.path.startswith("/v2/_catalog") else []
+    repo = match.group(1)
+    if request.method == "DELETE":
+        return [f"repository:{repo}:delete"]
+    if request.method in ("POST", "PUT", "PATCH"):
+        return [f"repository:{repo}:pull,push"]
+    return [f"repository:{repo}:pull"]
 
 
 class RegistryAuth(httpx.Auth):
-    requires_response_body = True
+    """Sends a known Authorization up front; on a 401 asks the Authenticator and retries once."""
 
-    def __init__(self, username: str | None = None, password: str | None = None) -> None:
-        self._basic = None
-        if username is not None and password is not None:
-            pair = base64.b64encode(f"{username}:{password}".encode()).decode()
-            self._basic = f"Basic {pair}"
-        self._use_basic = False
-        self._tokens: dict[tuple[str, bool], str] = {}
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        key = _scope_key(request)
-        if key in self._tokens:
-            request.headers["authorization"] = f"Bearer {self._tokens[key]}"
-        elif self._use_basic and self._basic:
-            request.headers["authorization"] = self._basic
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        scopes = scopes_for(request)
+        request.headers.update(self.authenticator.headers(scopes))
         response = yield request
         if response.status_code != 401:
             return
-        scheme, _, rest = response.headers.get("www-authenticate", "").partition(" ")
-        params = dict(_PARAM.findall(rest))
-        if scheme.lower() == "basic" and self._basic:
-            self._use_basic = True
-            request.headers["authorization"] = self._basic
-            yield request
-        elif scheme.lower() == "bearer" and "realm" in params:
-            query = {k: v for k, v in params.items() if k in ("service", "scope")}
-            token_request = httpx.Request("GET", params["realm"], params=query)
-            if self._basic:
-                token_request.headers["authorization"] = self._basic
-            token_response = yield token_request
-            token = _token(token_response)
-            if token:
-                self._tokens[key] = token
-                request.headers["authorization"] = f"Bearer {token}"
-            # Without a token, retry as is so the caller sees the registry's own refusal.
-            yield request
-
-
-def _token(response: httpx.Response) -> str | None:
-    if response.status_code != 200:
-        return None
-    try:
-        body = response.json()
-        return body.get("token") or body.get("access_token") or None
-    except (ValueError, AttributeError):
-        return None
+        sent = request.headers.get("authorization")
+        request.headers.update(await self.authenticator.answer(response, scopes, sent=sent))
+        yield request

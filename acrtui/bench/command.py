@@ -14,6 +14,7 @@ from acrtui.bench.plan import QUICK_SCALE, BenchPlan
 from acrtui.bench.report import to_json, to_text
 from acrtui.bench.runner import BenchAbort, run_bench
 from acrtui.bench.scenarios import SCENARIO_NAMES, SCENARIOS
+from acrtui.client.credentials import Credentials
 
 _LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 
@@ -58,9 +59,8 @@ def bench_command(args: argparse.Namespace) -> int:
         password = args.password or os.environ.get("ACRTUI_BENCH_PASSWORD")
         if (username is None) != (password is None):
             raise BenchAbort("give both a username and a password, or neither.")
-        run = asyncio.run(
-            run_bench(url, plan, scenarios, username=username, password=password, pid=args.pid, keep=args.keep)
-        )
+        credentials = Credentials(username=username, password=password) if username is not None else None
+        run = asyncio.run(run_bench(url, plan, scenarios, credentials=credentials, pid=args.pid, keep=args.keep))
     except BenchAbort as error:
         print(f"acrtui bench: {error}", file=sys.stderr)
         return 2

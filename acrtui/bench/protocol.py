@@ -7,26 +7,27 @@ not a client library's conveniences.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 
+from acrtui.client.errors import error_code
+from acrtui.client.transport import next_url
 from acrtui.oci import mediatypes as mt
 
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 # Status codes and spec error codes that mean "this registry will not let you", not "it broke".
 _REFUSAL_STATUS = frozenset({401, 403, 405})
 _REFUSAL_CODES = frozenset({"UNAUTHORIZED", "DENIED", "UNSUPPORTED"})
 
 
-class RegistryError(Exception):
+class UnexpectedStatus(Exception):
     """A registry answered a request with an unexpected status."""
 
     def __init__(self, action: str, response: httpx.Response) -> None:
         self.status = response.status_code
-        self.code, self.message = _spec_error(response)
+        code, message = error_code(response.content)
+        self.code, self.message = code or "", message or ""
         self.action = action
         self.method = response.request.method
         detail = f" {self.code}" if self.code else ""
@@ -38,17 +39,9 @@ class RegistryError(Exception):
         return self.status in _REFUSAL_STATUS or self.code in _REFUSAL_CODES
 
 
-def _spec_error(response: httpx.Response) -> tuple[str, str]:
-    try:
-        first = response.json()["errors"][0]
-        return str(first.get("code", "")), str(first.get("message", ""))
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        return "", ""
-
-
 def _expect(response: httpx.Response, action: str, *statuses: int) -> httpx.Response:
     if response.status_code not in statuses:
-        raise RegistryError(action, response)
+        raise UnexpectedStatus(action, response)
     return response
 
 
@@ -59,7 +52,7 @@ class Listing:
 
 
 class RegistryHTTP:
-    """One shared AsyncClient; every method is one protocol operation and raises RegistryError."""
+    """One shared AsyncClient; every method is one protocol operation and raises UnexpectedStatus."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
@@ -67,7 +60,7 @@ class RegistryHTTP:
     def _location(self, response: httpx.Response) -> httpx.URL:
         location = response.headers.get("location")
         if not location:
-            raise RegistryError("an upload (no Location header)", response)
+            raise UnexpectedStatus("an upload (no Location header)", response)
         return self.client.base_url.join(location)
 
     async def ping(self) -> httpx.Response:
@@ -118,6 +111,8 @@ class RegistryHTTP:
         hasher = hashlib.sha256()
         size = 0
         async with self.client.stream("GET", f"/v2/{repo}/blobs/{digest}", follow_redirects=True) as response:
+            if response.status_code != 200:
+                await response.aread()  # the error body names the reason
             _expect(response, "a blob GET", 200)
             async for part in response.aiter_bytes():
                 hasher.update(part)
@@ -169,7 +164,7 @@ class RegistryHTTP:
             fresh = [item for item in pick(response.json()) or [] if item not in seen]
             seen.update(fresh)
             items += fresh
-            match = _LINK_NEXT.search(response.headers.get("link", ""))
-            if not match or not fresh:
+            link = next_url(response)
+            if not link or not fresh:
                 return Listing(items=items, pages=pages)
-            url, params = self.client.base_url.join(match.group(1)), None
+            url, params = self.client.base_url.join(link), None

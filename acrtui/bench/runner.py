@@ -11,12 +11,18 @@ from acrtui.bench.auth import RegistryAuth
 from acrtui.bench.context import BenchContext
 from acrtui.bench.memory import MemoryPeak, RssSampler
 from acrtui.bench.plan import BenchPlan
-from acrtui.bench.protocol import RegistryError, RegistryHTTP
+from acrtui.bench.protocol import RegistryHTTP, UnexpectedStatus
 from acrtui.bench.scenarios import Mismatch, Scenario, Skip
 from acrtui.bench.stats import ScenarioResult
 from acrtui.bench.workers import timed
+from acrtui.client.auth import Authenticator
+from acrtui.client.credentials import Credentials, docker_credentials
+from acrtui.client.errors import RegistryError as ClientError
+from acrtui.client.errors import network_error
 
 _PUSH_METHODS = frozenset({"POST", "PUT", "PATCH"})
+REQUEST_TIMEOUT = 120.0
+CONNECT_TIMEOUT = 10.0
 
 
 class BenchAbort(Exception):
@@ -37,43 +43,48 @@ async def run_bench(
     plan: BenchPlan,
     scenarios: tuple[Scenario, ...],
     *,
-    username: str | None = None,
-    password: str | None = None,
+    credentials: Credentials | None = None,
     pid: int | None = None,
     keep: bool = False,
 ) -> BenchRun:
+    host = httpx.URL(url).netloc.decode()
     limits = httpx.Limits(max_connections=max(plan.concurrency, plan.setup_concurrency), max_keepalive_connections=None)
-    timeout = httpx.Timeout(120.0, connect=10.0)
-    auth = RegistryAuth(username, password)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, auth=auth) as client:
-        http = RegistryHTTP(client)
-        await _check_registry(http, url, has_credentials=username is not None)
-        sampler = RssSampler(pid) if pid is not None else None
-        ctx = BenchContext(http=http, plan=plan, run_id=secrets.token_hex(4))
-        if sampler:
-            sampler.start()
-        try:
-            results = [await _run_one(ctx, scenario) for scenario in scenarios]
-        finally:
-            memory = await sampler.stop() if sampler else None
-        if not keep:
-            await _clean_up(ctx)
+    timeout = httpx.Timeout(REQUEST_TIMEOUT, connect=CONNECT_TIMEOUT)
+    # Token requests go out on their own client: the benchmark's client would run them through its auth flow.
+    async with httpx.AsyncClient(timeout=timeout) as token_client:
+        authenticator = Authenticator(
+            host,
+            token_client,
+            timeout=REQUEST_TIMEOUT,
+            credentials=credentials,
+            find_credentials=None if credentials else docker_credentials,
+        )
+        auth = RegistryAuth(authenticator)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, auth=auth) as client:
+            http = RegistryHTTP(client)
+            await _check_registry(http, url, host)
+            sampler = RssSampler(pid) if pid is not None else None
+            ctx = BenchContext(http=http, plan=plan, run_id=secrets.token_hex(4))
+            if sampler:
+                sampler.start()
+            try:
+                results = [await _run_one(ctx, scenario) for scenario in scenarios]
+            finally:
+                memory = await sampler.stop() if sampler else None
+            if not keep:
+                await _clean_up(ctx)
     return BenchRun(url=url, run_id=ctx.run_id, plan=plan, results=results, memory=memory)
 
 
-async def _check_registry(http: RegistryHTTP, url: str, *, has_credentials: bool) -> None:
+async def _check_registry(http: RegistryHTTP, url: str, host: str) -> None:
     try:
         response = await http.ping()
-    except httpx.ConnectError as error:
-        raise BenchAbort(f"cannot connect to {url} ({_reason(error)}); check the URL and that the registry is running.") from None
-    except httpx.TimeoutException:
-        raise BenchAbort(f"{url} did not answer in time; check the URL and that the registry is running.") from None
     except httpx.HTTPError as error:
-        raise BenchAbort(f"{url} did not answer like a registry ({_reason(error)}); check the URL and its http/https scheme.") from None
+        raise BenchAbort(f"{network_error(error, host, REQUEST_TIMEOUT)}.") from None
+    except ClientError as error:
+        raise BenchAbort(f"{error}.") from None
     if response.status_code == 401:
-        if has_credentials:
-            raise BenchAbort(f"{url} refused the credentials given; check --username and --password.")
-        raise BenchAbort(f"{url} requires credentials; pass --username and --password.")
+        raise BenchAbort(f"{url} refused access to its API; pass --username and --password (or docker login {host}).")
     if response.status_code != 200:
         raise BenchAbort(f"{url} is not an OCI registry (GET /v2/ answered HTTP {response.status_code}); check the URL.")
 
@@ -94,7 +105,7 @@ async def _run_one(ctx: BenchContext, scenario: Scenario) -> ScenarioResult:
         return result("ok", measurement=await scenario.run(ctx))
     except Skip as skip:
         return result("skipped", str(skip))
-    except RegistryError as error:
+    except UnexpectedStatus as error:
         if not error.refused:
             return result("failed", f"{error}.")
         if error.method in _PUSH_METHODS:
@@ -104,6 +115,10 @@ async def _run_one(ctx: BenchContext, scenario: Scenario) -> ScenarioResult:
             )
             return result("skipped", ctx.push_refused)
         return result("skipped", f"{error}.")
+    except ClientError as error:
+        # Raised by the auth flow: the registry wants credentials we lack or refused ours.
+        ctx.push_refused = f"{error}."
+        return result("skipped", ctx.push_refused)
     except Mismatch as error:
         return result("failed", f"{error}.")
     except (httpx.HTTPError, ValueError) as error:
@@ -129,5 +144,5 @@ async def _clean_up(ctx: BenchContext) -> None:
     try:
         await timed(len(doomed), ctx.plan.setup_concurrency, delete_manifest)
         await timed(len(blobs), ctx.plan.setup_concurrency, delete_blob)
-    except (RegistryError, httpx.HTTPError):
+    except (UnexpectedStatus, ClientError, httpx.HTTPError):
         pass

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from acrtui.bench.context import BenchContext, PushedImage
-from acrtui.bench.protocol import RegistryError
+from acrtui.bench.protocol import UnexpectedStatus
 from acrtui.bench.stats import Measurement
 from acrtui.bench.workers import timed
 
@@ -156,7 +156,7 @@ async def manifest_delete(ctx: BenchContext) -> Measurement:
 
     try:
         measurement = await timed(count, ctx.plan.concurrency, delete)
-    except RegistryError as error:
+    except UnexpectedStatus as error:
         if error.refused:
             raise Skip(
                 f"the registry refused a manifest DELETE (HTTP {error.status} {error.code}); enable deletes on it"

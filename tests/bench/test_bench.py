@@ -1,0 +1,95 @@
+"""`acrtui bench` against a real docker-registry, run as users run it: the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from acrtui.bench.plan import QUICK_SCALE, BenchPlan
+from acrtui.bench.scenarios import SCENARIO_NAMES
+from tests.support.distribution import run_distribution
+from tests.support.tools import free_port
+
+# --quick shrinks the counts 10x; the tests shrink them 100x so a run takes seconds.
+TEST_SCALE = 0.01
+BLOB_SCENARIOS = {"blob-push-monolithic", "blob-push-chunked", "blob-pull"}
+
+
+def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "acrtui", "bench", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_quick_json_reports_every_figure(distribution):
+    pid = distribution.process.pid
+    done = bench(distribution.url, "--quick", "--json", "--scale", str(TEST_SCALE), "--pid", str(pid))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    plan = BenchPlan().scaled(TEST_SCALE)
+    assert report["plan"]["tags"] == plan.tags and QUICK_SCALE > TEST_SCALE
+    results = {s["name"]: s for s in report["scenarios"]}
+    assert list(results) == list(SCENARIO_NAMES)
+    expected_counts = {
+        "blob-push-monolithic": plan.monolithic_blobs,
+        "blob-push-chunked": plan.chunked_blobs,
+        "blob-pull": plan.blob_pulls,
+        "image-push": plan.images,
+        "manifest-get": plan.manifest_gets,
+        "tags-list-full": plan.tag_walks,
+        "tags-list-first-page": plan.first_pages,
+        "catalog-full": plan.catalog_walks,
+        "manifest-delete": plan.deletes,
+    }
+    for name, result in results.items():
+        assert result["status"] == "ok", result["reason"]
+        assert result["count"] == expected_counts[name]
+        assert result["seconds"] > 0 and result["ops_per_s"] > 0
+        assert 0 < result["p50_ms"] <= result["p99_ms"]
+        if name in BLOB_SCENARIOS:
+            assert result["bytes"] == result["count"] * plan.blob_size
+            assert result["mb_per_s"] > 0
+        else:
+            assert result["mb_per_s"] is None
+    assert results["tags-list-full"]["items"] == plan.tags
+    assert results["tags-list-first-page"]["items"] >= min(plan.page_size, plan.tags)
+    assert results["catalog-full"]["items"] >= plan.repositories
+    memory = report["memory"]
+    assert memory["pid"] == pid and 0 < memory["peak_rss_bytes"] <= memory["hwm_bytes"]
+
+
+def test_text_report_names_every_scenario(distribution):
+    done = bench(distribution.url, "--scale", str(TEST_SCALE), "--only", "image-push", "--only", "manifest-get")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("small image push") for line in lines)
+    assert any(line.startswith("manifest GET") for line in lines)
+    assert "p99 ms" in done.stdout
+
+
+def test_unreachable_registry_is_one_sentence():
+    done = bench(f"http://127.0.0.1:{free_port()}", "--quick")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    message = done.stderr.strip()
+    assert message.startswith("acrtui bench: cannot connect to 127.0.0.1:") and "\n" not in message
+    assert "Traceback" not in done.stderr
+
+
+def test_not_a_url_is_one_sentence():
+    done = bench("http://", "--quick")
+    assert done.returncode == 2 and "\n" not in done.stderr.strip() and "Traceback" not in done.stderr
+
+
+def test_registry_without_deletes_skips_only_deletes(tmp_path):
+    with run_distribution(tmp_path, delete=False) as registry:
+        done = bench(
+            registry.url, "--json", "--scale", str(TEST_SCALE), "--only", "image-push", "--only", "manifest-delete"
+        )
+    assert done.returncode == 0, done.stderr
+    results = {s["name"]: s for s in json.loads(done.stdout)["scenarios"]}
+    assert results["image-push"]["status"] == "ok"
+    deletes = results["manifest-delete"]
+    assert deletes["status"] == "skipped" and deletes["count"] == 0
+    assert "refused a manifest DELETE" in deletes["reason"] and "storage.delete.enabled" in deletes["reason"]
