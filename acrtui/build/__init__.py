@@ -1,0 +1,1 @@
+"""Dockerfile → OCI image → pushed: the native builder, its cache, and the optional backends."""
