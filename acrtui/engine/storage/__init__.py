@@ -5,6 +5,7 @@ from acrtui.engine.storage.index import MetaIndex
 from acrtui.engine.storage.records import (
     Attributes,
     ChildRef,
+    ManifestLookup,
     ManifestRecord,
     RepositoryRecord,
     TagRecord,
@@ -18,6 +19,7 @@ __all__ = [
     "BlobUpload",
     "ChildRef",
     "FilesystemBlobStore",
+    "ManifestLookup",
     "ManifestRecord",
     "MetaIndex",
     "RepositoryRecord",

@@ -44,17 +44,13 @@ class BlobUpload:
 
     def write_at(self, offset: int, data: bytes) -> int:
         """Write data at offset (which the caller checked equals the current size); return new size."""
-        with open(self.path, "r+b") as f:
-            f.seek(offset)
-            f.write(data)
-            f.truncate()
-            end = f.tell()
-        if self._hasher is not None and self._hashed == offset:
-            self._hasher.update(data)
-            self._hashed = end
-        else:
-            self._hasher = None
-        return end
+        writer = self.writer(offset)
+        writer.write(data)
+        return writer.finish()
+
+    def writer(self, offset: int) -> "UploadWriter":
+        """Start writing at offset (the caller checked it equals the current size), for a streamed chunk."""
+        return UploadWriter(self, offset)
 
     def digest(self, algorithm: str) -> str:
         if algorithm == "sha256" and self._hasher is not None and self._hashed == self.size:
@@ -64,6 +60,44 @@ class BlobUpload:
             while chunk := f.read(_CHUNK):
                 h.update(chunk)
         return f"{algorithm}:{h.hexdigest()}"
+
+
+class UploadWriter:
+    """One chunk streamed into an upload: `finish` keeps it, `abort` puts the upload back as it was.
+
+    The running hash is advanced on a copy, so an aborted chunk (a client gone mid-body) leaves
+    both the file and the hash at the previous offset.
+    """
+
+    def __init__(self, upload: BlobUpload, offset: int) -> None:
+        self._upload = upload
+        self.offset = offset
+        self.written = 0
+        self._file = open(upload.path, "r+b")
+        self._file.seek(offset)
+        self._file.truncate()
+        keep_hash = upload._hasher is not None and upload._hashed == offset
+        self._hasher = upload._hasher.copy() if keep_hash and upload._hasher is not None else None
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        if self._hasher is not None:
+            self._hasher.update(data)
+        self.written += len(data)
+
+    def finish(self) -> int:
+        """Keep what was written; return the upload's new size."""
+        self._file.close()
+        end = self.offset + self.written
+        self._upload._hasher = self._hasher
+        self._upload._hashed = end
+        return end
+
+    def abort(self) -> None:
+        try:
+            self._file.truncate(self.offset)
+        finally:
+            self._file.close()
 
 
 class BlobStore(ABC):

@@ -12,6 +12,7 @@ from typing import Literal
 
 from acrtui.engine.storage.records import (
     Attributes,
+    ManifestLookup,
     ManifestRecord,
     RepositoryRecord,
     TagRecord,
@@ -31,6 +32,10 @@ class MetaIndex(ABC):
         """Repositories holding at least one manifest, sorted by name, after `last`."""
 
     @abstractmethod
+    def repository_attributes(self, name: str) -> Attributes | None:
+        """The repository's locks, None when unknown (cheaper than get_repository's counts)."""
+
+    @abstractmethod
     def set_repository_attributes(self, name: str, attributes: Attributes) -> RepositoryRecord | None: ...
 
     @abstractmethod
@@ -47,6 +52,10 @@ class MetaIndex(ABC):
 
     @abstractmethod
     def linked_blob_size(self, repository: str, digest: str) -> int | None: ...
+
+    @abstractmethod
+    def blob_link(self, repository: str, digest: str) -> tuple[int, Attributes] | None:
+        """Size of a blob linked in the repository and the repository's locks, in one lookup."""
 
     @abstractmethod
     def any_blob_size(self, digest: str) -> int | None:
@@ -81,6 +90,10 @@ class MetaIndex(ABC):
     def get_manifest(self, repository: str, digest: str) -> ManifestRecord | None: ...
 
     @abstractmethod
+    def lookup_manifest(self, repository: str, reference: str) -> ManifestLookup | None:
+        """A manifest by tag or digest (a reference containing ':') with its locks, for serving pulls."""
+
+    @abstractmethod
     def missing_manifests(self, repository: str, digests: list[str]) -> list[str]: ...
 
     @abstractmethod
@@ -97,6 +110,10 @@ class MetaIndex(ABC):
         order: Order = "name",
         digest: str | None = None,
     ) -> list[TagRecord]: ...
+
+    @abstractmethod
+    def tag_names(self, repository: str, *, last: str | None, limit: int | None) -> list[str] | None:
+        """Listed tag names sorted, after `last`; None when the repository is unknown."""
 
     @abstractmethod
     def list_manifests(

@@ -74,6 +74,18 @@ class ManifestRecord:
 
 
 @dataclass(frozen=True)
+class ManifestLookup:
+    """What serving a manifest needs, in one query: its bytes and every lock that guards it."""
+
+    digest: str
+    media_type: str
+    body: bytes
+    attributes: Attributes
+    repository_attributes: Attributes
+    tag_attributes: Attributes | None = None
+
+
+@dataclass(frozen=True)
 class UploadRecord:
     id: str
     repository: str

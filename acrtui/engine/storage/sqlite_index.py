@@ -18,6 +18,7 @@ from acrtui.engine.storage.index import MetaIndex, Order
 from acrtui.engine.storage.records import (
     Attributes,
     ChildRef,
+    ManifestLookup,
     ManifestRecord,
     RepositoryRecord,
     TagRecord,
@@ -115,8 +116,14 @@ def _pack(a: Attributes) -> int:
     )
 
 
+# Attributes are frozen: the sixteen combinations are built once, so reading locks allocates nothing.
+_ATTRIBUTES = tuple(
+    Attributes(bool(bits & _DELETE), bool(bits & _WRITE), bool(bits & _READ), bool(bits & _LIST)) for bits in range(16)
+)
+
+
 def _unpack(bits: int) -> Attributes:
-    return Attributes(bool(bits & _DELETE), bool(bits & _WRITE), bool(bits & _READ), bool(bits & _LIST))
+    return _ATTRIBUTES[bits & 15]
 
 
 class SqliteMetaIndex(MetaIndex):
@@ -183,6 +190,10 @@ class SqliteMetaIndex(MetaIndex):
         sql += " ORDER BY name LIMIT ?"
         return [r[0] for r in self._query(sql, (last or "", -1 if limit is None else limit))]
 
+    def repository_attributes(self, name: str) -> Attributes | None:
+        row = self._one("SELECT attrs FROM repositories WHERE name=?", (name,))
+        return _unpack(row[0]) if row else None
+
     def set_repository_attributes(self, name: str, attributes: Attributes) -> RepositoryRecord | None:
         with self._tx() as c:
             updated = c.execute("UPDATE repositories SET attrs=? WHERE name=?", (_pack(attributes), name)).rowcount
@@ -223,6 +234,13 @@ class SqliteMetaIndex(MetaIndex):
             (repository, digest),
         )
         return row[0] if row else None
+
+    def blob_link(self, repository: str, digest: str) -> tuple[int, Attributes] | None:
+        row = self._one(
+            "SELECT b.size, r.attrs FROM repositories r JOIN blobs b ON b.repo=r.id WHERE r.name=? AND b.digest=?",
+            (repository, digest),
+        )
+        return (row[0], _unpack(row[1])) if row else None
 
     def any_blob_size(self, digest: str) -> int | None:
         row = self._one("SELECT size FROM blobs WHERE digest=? LIMIT 1", (digest,))
@@ -366,6 +384,26 @@ class SqliteMetaIndex(MetaIndex):
         row = self._one(f"SELECT {_MANIFEST_COLUMNS} FROM manifests m WHERE m.repo=? AND m.digest=?", (repo, digest))
         return self._manifest_from_row(repository, repo, row, with_refs=True) if row else None
 
+    def lookup_manifest(self, repository: str, reference: str) -> ManifestLookup | None:
+        if ":" in reference:
+            row = self._one(
+                "SELECT m.digest, m.media_type, m.body, m.attrs, r.attrs, NULL FROM repositories r"
+                " JOIN manifests m ON m.repo=r.id WHERE r.name=? AND m.digest=?",
+                (repository, reference),
+            )
+        else:
+            row = self._one(
+                "SELECT m.digest, m.media_type, m.body, m.attrs, r.attrs, t.attrs FROM repositories r"
+                " JOIN tags t ON t.repo=r.id JOIN manifests m ON m.repo=r.id AND m.digest=t.digest"
+                " WHERE r.name=? AND t.name=?",
+                (repository, reference),
+            )
+        if row is None:
+            return None
+        return ManifestLookup(
+            row[0], row[1], row[2], _unpack(row[3]), _unpack(row[4]), None if row[5] is None else _unpack(row[5])
+        )
+
     def missing_manifests(self, repository: str, digests: list[str]) -> list[str]:
         repo = self._repo_id(repository)
         if repo is None:
@@ -422,6 +460,16 @@ class SqliteMetaIndex(MetaIndex):
         sql += f" ORDER BY {order_by} LIMIT ?"
         rows = self._query(sql, (repo, *params, -1 if limit is None else limit))
         return [TagRecord(repository, r[0], r[1], r[2], r[3], _unpack(r[4])) for r in rows]
+
+    def tag_names(self, repository: str, *, last: str | None, limit: int | None) -> list[str] | None:
+        repo = self._repo_id(repository)
+        if repo is None:
+            return None
+        rows = self._query(
+            f"SELECT name FROM tags WHERE repo=? AND name > ? AND (attrs & {_LIST}) ORDER BY name LIMIT ?",
+            (repo, last or "", -1 if limit is None else limit),
+        )
+        return [r[0] for r in rows]
 
     def list_manifests(
         self, repository: str, *, last: str | None, limit: int | None, include_hidden: bool, order: Order = "name"
