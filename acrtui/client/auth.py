@@ -65,6 +65,26 @@ def parse_challenges(values: Iterable[str]) -> list[Challenge]:
     return out
 
 
+def _resources(scopes: Iterable[str]) -> dict[tuple[str, str], set[str]]:
+    """`repository:web:pull,push` → {("repository", "web"): {"pull", "push"}}, merged per resource."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for scope in scopes:
+        kind, _, rest = scope.partition(":")
+        name, _, actions = rest.rpartition(":")
+        out.setdefault((kind, name), set()).update(a for a in actions.split(",") if a)
+    return out
+
+
+def merge_scopes(scopes: Iterable[str]) -> frozenset[str]:
+    """One scope string per resource with its actions sorted, so equal needs look equal."""
+    return frozenset(f"{kind}:{name}:{','.join(sorted(actions))}" for (kind, name), actions in _resources(scopes).items())
+
+
+def covers(granted: Iterable[str], wanted: Iterable[str]) -> bool:
+    have = _resources(granted)
+    return all(actions <= have.get(resource, set()) for resource, actions in _resources(wanted).items())
+
+
 @dataclass
 class _Token:
     value: str
@@ -135,9 +155,9 @@ class Authenticator:
         if self._scheme == "basic" and self._credentials and self._credentials.password:
             return {"Authorization": _basic(self._credentials)}
         if self._scheme == "bearer":
-            wanted = frozenset(scopes)
+            wanted = list(scopes)
             for granted, token in self._tokens.items():
-                if wanted <= granted and token.valid():
+                if token.valid() and covers(granted, wanted):
                     return {"Authorization": f"Bearer {token.value}"}
         return {}
 
@@ -153,8 +173,9 @@ class Authenticator:
         if bearer is not None:
             async with self._lock:
                 self._scheme, self._bearer = "bearer", bearer
-                needed = frozenset(set(scopes) | bearer.scopes)
+                needed = merge_scopes([*scopes, *bearer.scopes])
                 token = await self._fetch_token(bearer, needed, creds)
+                self._tokens = {k: t for k, t in self._tokens.items() if t.valid()}
                 self._tokens[needed] = token
             return {"Authorization": f"Bearer {token.value}"}
         if basic is not None or not challenges:

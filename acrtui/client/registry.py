@@ -26,6 +26,9 @@ from acrtui.oci.reference import is_valid_name, is_valid_reference, is_valid_tag
 
 MANIFEST_LIMIT = 4 * 1024 * 1024
 CONFIG_LIMIT = 8 * 1024 * 1024
+# OCI 1.1-rc artifact manifests (ACR stores them): asked for so they can be named, not read.
+OCI_ARTIFACT_MANIFEST = "application/vnd.oci.artifact.manifest.v1+json"
+ACCEPT_MANIFESTS = f"{mt.ACCEPT_ALL_MANIFESTS}, {OCI_ARTIFACT_MANIFEST}"
 # Blobs up to this size go in one PUT; bigger ones in PATCH chunks of DEFAULT_CHUNK.
 MONOLITHIC_LIMIT = 16 * 1024 * 1024
 DEFAULT_CHUNK = 16 * 1024 * 1024
@@ -105,7 +108,7 @@ class RegistryClient:
         if response.status_code != 200:
             raise await self._t.error(response, "the repository catalog")
         data = _json_object(response.content, self.host, "the repository catalog")
-        return Page([str(r) for r in data.get("repositories") or []], next_last(response))
+        return _window([str(r) for r in data.get("repositories") or []], n, last, next_last(response))
 
     async def tags(self, repo: str, n: int | None = None, last: str | None = None) -> Page[str]:
         _check_repo(repo)
@@ -113,7 +116,7 @@ class RegistryClient:
         if response.status_code != 200:
             raise await self._t.error(response, f"the tags of {repo}", repo)
         data = _json_object(response.content, self.host, f"the tags of {repo}")
-        return Page([str(t) for t in data.get("tags") or []], next_last(response))
+        return _window([str(t) for t in data.get("tags") or []], n, last, next_last(response))
 
     # -- metadata (ACR API, else derived) --------------------------------------------------
 
@@ -149,7 +152,7 @@ class RegistryClient:
         _check_reference(reference)
         what = f"manifest {repo}{_at(reference)}"
         response = await self._t.request(
-            "GET", f"/v2/{repo}/manifests/{reference}", headers={"Accept": mt.ACCEPT_ALL_MANIFESTS}, scopes=_pull(repo)
+            "GET", f"/v2/{repo}/manifests/{reference}", headers={"Accept": ACCEPT_MANIFESTS}, scopes=_pull(repo)
         )
         if response.status_code != 200:
             raise await self._t.error(response, what, repo)
@@ -172,7 +175,7 @@ class RegistryClient:
         _check_repo(repo)
         _check_reference(reference)
         response = await self._t.request(
-            "HEAD", f"/v2/{repo}/manifests/{reference}", headers={"Accept": mt.ACCEPT_ALL_MANIFESTS}, scopes=_pull(repo)
+            "HEAD", f"/v2/{repo}/manifests/{reference}", headers={"Accept": ACCEPT_MANIFESTS}, scopes=_pull(repo)
         )
         if response.status_code == 404:
             return None
@@ -316,9 +319,7 @@ class RegistryClient:
     async def _referrers_by_tag(self, repo: str, digest: str, artifact_type: str | None) -> list[Descriptor]:
         try:
             index = (await self.get_manifest(repo, referrers_tag(digest))).manifest
-        except NotFound as exc:
-            if exc.code == "NAME_UNKNOWN":
-                raise
+        except NotFound:
             return []
         return [d for d in index.manifests if not artifact_type or d.artifact_type == artifact_type]
 
@@ -327,7 +328,10 @@ class RegistryClient:
     async def blob_exists(self, repo: str, digest: str) -> bool:
         _check_repo(repo)
         _check_digest(digest)
-        response = await self._t.request("HEAD", f"/v2/{repo}/blobs/{digest}", scopes=_pull(repo), follow_redirects=True)
+        return await self._blob_exists(repo, digest, _pull(repo))
+
+    async def _blob_exists(self, repo: str, digest: str, scopes: list[str]) -> bool:
+        response = await self._t.request("HEAD", f"/v2/{repo}/blobs/{digest}", scopes=scopes, follow_redirects=True)
         if response.status_code == 200:
             return True
         if response.status_code == 404:
@@ -398,7 +402,8 @@ class RegistryClient:
         self._check_writable("push")
         if isinstance(data, bytes) and hashlib.new(expected.algorithm, data).hexdigest() != expected.hex:
             raise ValueError(f"the data given for {digest} does not have that digest")
-        if await self.blob_exists(repo, digest):
+        # Ask with the push scope already, so the upload that may follow needs no second token.
+        if await self._blob_exists(repo, digest, _push(repo)):
             return
         if mount_from and await self.mount_blob(repo, digest, mount_from):
             return
@@ -444,6 +449,17 @@ class RegistryClient:
 
 def _paging(n: int | None, last: str | None) -> dict[str, Any]:
     return {k: v for k, v in (("n", n), ("last", last)) if v is not None}
+
+
+def _window(items: list[str], n: int | None, last: str | None, following: str | None) -> Page[str]:
+    """A page in the spec's lexical order, cut out here when the registry ignored `n`/`last`
+    (distribution 2.8 lists every tag, unsorted, whatever was asked)."""
+    items = sorted(items)
+    if last is not None and items and items[0] <= last:
+        items = [i for i in items if i > last]
+    if n is not None and len(items) > n:
+        return Page(items[:n], items[n - 1])
+    return Page(items, following)
 
 
 def _check_order(orderby: str | None, host: str) -> None:

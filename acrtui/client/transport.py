@@ -140,7 +140,23 @@ def status_error(status: int, body: bytes, host: str, what: str, repo: str | Non
     if status >= 500:
         return RegistryError(f"{host} failed with HTTP {status} on {what}; try again later", status=status, code=code)
     reason = f": {detail}" if detail else ""
-    return RegistryError(f"{host} rejected the request for {what} (HTTP {status}{reason})", status=status, code=code)
+    hint = _HINTS.get(code or "", "check the request and try again")
+    return RegistryError(f"{host} rejected the request for {what} (HTTP {status}{reason}); {hint}", status=status, code=code)
+
+
+# What to do about the spec's error codes that mean "fix your input".
+_HINTS = {
+    "BLOB_UNKNOWN": "push the blobs it references first",
+    "MANIFEST_BLOB_UNKNOWN": "push the blobs it references first",
+    "MANIFEST_INVALID": "check that the manifest is valid JSON of its media type",
+    "MANIFEST_UNVERIFIED": "check that the manifest is valid JSON of its media type",
+    "DIGEST_INVALID": "the content does not match its digest; push it again",
+    "SIZE_INVALID": "the content does not match its declared size; push it again",
+    "TAG_INVALID": "use a valid tag",
+    "NAME_INVALID": "use a valid repository name",
+    "BLOB_UPLOAD_INVALID": "start the upload again",
+    "BLOB_UPLOAD_UNKNOWN": "start the upload again",
+}
 
 
 def next_url(response: httpx.Response) -> str | None:

@@ -1,0 +1,44 @@
+"""Registries the client tests run against: docker-registry anonymous, with htpasswd basic
+auth, and with bearer tokens from a real token server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from acrtui.client import RegistryClient, resolve_registry
+from tests.client.token_server import ISSUER, SERVICE, TokenServer, run_token_server
+from tests.support.distribution import Distribution, htpasswd_auth, run_distribution, token_auth
+
+USER, PASSWORD = "alice", "correct horse"
+
+
+@dataclass
+class TokenRegistry:
+    registry: Distribution
+    tokens: TokenServer
+
+
+@pytest.fixture
+def basic_registry(tmp_path) -> Iterator[Distribution]:
+    with run_distribution(tmp_path, auth=htpasswd_auth(tmp_path, {USER: PASSWORD})) as registry:
+        yield registry
+
+
+@pytest.fixture
+def token_registry(tmp_path) -> Iterator[TokenRegistry]:
+    with run_token_server(
+        tmp_path, users={USER: PASSWORD}, refresh_tokens={"identity-alice": USER}, aad_tokens={"aad-alice": USER}
+    ) as tokens:
+        auth = token_auth(tokens.realm, SERVICE, ISSUER, tokens.cert)
+        with run_distribution(tmp_path, auth=auth) as registry:
+            yield TokenRegistry(registry, tokens)
+
+
+@pytest.fixture
+async def client(distribution) -> AsyncIterator[RegistryClient]:
+    """A client for the anonymous registry, blind to the user's own Docker credentials."""
+    async with RegistryClient(resolve_registry(distribution.url, {}), find_credentials=None) as c:
+        yield c
