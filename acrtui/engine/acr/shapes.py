@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from acrtui.engine.errors import RegistryError
-from acrtui.engine.storage import Attributes, ChildRef, ManifestRecord, RepositoryRecord, TagRecord
+from acrtui.engine.storage import Attributes, ManifestRecord, RepositoryRecord, TagRecord
+from acrtui.oci.manifest import parse_manifest
 
 # JSON name -> Attributes field, in the order ACR writes them.
 ATTRIBUTE_FIELDS: dict[str, str] = {
@@ -65,19 +66,23 @@ def manifest_json(manifest: ManifestRecord) -> dict[str, Any]:
     if manifest.config_media_type:
         out["configMediaType"] = manifest.config_media_type
     if manifest.children:
-        out["references"] = [_reference_json(c) for c in manifest.children]
+        out["references"] = _references_json(manifest)
     if manifest.tags:
         out["tags"] = list(manifest.tags)
     out["changeableAttributes"] = attributes_json(manifest.attributes)
     return out
 
 
-def _reference_json(child: ChildRef) -> dict[str, str]:
-    out = {"digest": child.digest}
-    if child.architecture:
-        out["architecture"] = child.architecture
-    if child.os:
-        out["os"] = child.os
+def _references_json(manifest: ManifestRecord) -> list[dict[str, str]]:
+    """An index's children in the order the index lists them, with the platform it claims."""
+    out = []
+    for child in parse_manifest(manifest.body, manifest.media_type).manifests:
+        reference = {"digest": child.digest}
+        if child.platform and child.platform.architecture:
+            reference["architecture"] = child.platform.architecture
+        if child.platform and child.platform.os:
+            reference["os"] = child.platform.os
+        out.append(reference)
     return out
 
 

@@ -1,0 +1,93 @@
+"""The Azure SDK (azure-containerregistry) against the engine's ACR API over a real socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from azure.containerregistry import ArtifactTagOrder, ContainerRegistryClient
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+
+class AllowPlainHttp(SansIOHTTPPolicy):
+    """The SDK refuses http:// endpoints unless each call opts out; this opts every call out."""
+
+    def on_request(self, request) -> None:
+        request.context.options["enforce_https"] = False
+
+
+@pytest.fixture
+def client(acr) -> Iterator[ContainerRegistryClient]:
+    with ContainerRegistryClient(
+        acr.url, credential=None, audience="https://containerregistry.azure.net", per_call_policies=[AllowPlainHttp()]
+    ) as client:
+        yield client
+
+
+def test_list_repositories_across_pages(acr, client):
+    names = [f"team/app{i:02d}" for i in range(7)]
+    for name in names:
+        acr.put_image(name, "v1", seed=name)
+    assert list(client.list_repository_names(results_per_page=3)) == names
+    properties = client.get_repository_properties("team/app03")
+    assert (properties.name, properties.manifest_count, properties.tag_count) == ("team/app03", 1, 1)
+    assert properties.can_delete and properties.can_write and properties.can_read and properties.can_list
+
+
+def test_tag_properties_ordered_by_time(acr, client):
+    pushed = ["b", "c", "a", "e", "d"]
+    for tag in pushed:
+        acr.put_image("app", tag, seed=tag)
+    newest_first = client.list_tag_properties("app", order_by=ArtifactTagOrder.LAST_UPDATED_ON_DESCENDING, results_per_page=2)
+    tags = list(newest_first)
+    assert [t.name for t in tags] == pushed[::-1]
+    assert tags[0].last_updated_on >= tags[-1].last_updated_on
+    assert [t.name for t in client.list_tag_properties("app", order_by="timeasc")] == pushed
+    assert [t.name for t in client.list_tag_properties("app")] == sorted(pushed)
+
+
+def test_get_and_update_tag_and_manifest_properties(acr, client):
+    digest = acr.put_image("app", "v1", seed="1", size=4321)
+    tag = client.get_tag_properties("app", "v1")
+    assert (tag.name, tag.digest) == ("v1", digest)
+
+    manifest = client.get_manifest_properties("app", "v1")  # resolves the tag, then asks by digest
+    assert (manifest.digest, manifest.size_in_bytes, manifest.architecture, manifest.operating_system) == (
+        digest,
+        4321,
+        "amd64",
+        "linux",
+    )
+    assert manifest.tags == ["v1"]
+    listed = list(client.list_manifest_properties("app"))
+    assert [m.digest for m in listed] == [digest]
+
+    updated = client.update_tag_properties("app", "v1", can_write=False)
+    assert updated.can_write is False and updated.can_delete is True
+    updated = client.update_manifest_properties("app", digest, can_delete=False, can_list=False)
+    assert (updated.can_delete, updated.can_list, updated.can_write) == (False, False, True)
+    assert list(client.list_manifest_properties("app")) == []
+    repo = client.update_repository_properties("app", can_read=False)
+    assert repo.can_read is False and repo.can_write is True
+
+    with pytest.raises(HttpResponseError) as refused:
+        client.delete_tag("app", "v1")
+    assert refused.value.status_code == 403
+    error = refused.value.model.errors[0]  # the SDK deserializes ACR's error body
+    assert error.code == "DENIED" and "writeEnabled" in error.message
+    client.update_tag_properties("app", "v1", can_write=True)
+    client.delete_tag("app", "v1")
+    with pytest.raises(ResourceNotFoundError):
+        client.get_tag_properties("app", "v1")
+    client.delete_tag("app", "v1")  # the SDK treats 404 on delete as done
+
+
+def test_delete_repository(acr, client):
+    acr.put_image("app", "v1", seed="1")
+    acr.put_image("keep", "v1", seed="1")
+    client.delete_repository("app")
+    assert list(client.list_repository_names()) == ["keep"]
+    with pytest.raises(ResourceNotFoundError):
+        client.get_repository_properties("app")
+    client.delete_repository("app")
