@@ -17,7 +17,7 @@ from acrtui.resources import themes_dir
 from acrtui.tui.commands import ActionsProvider, Command
 from acrtui.tui.filtering import InvalidFilter, compile_filter
 from acrtui.tui.formatting import Clock, system_clock
-from acrtui.tui.messages import ManifestChosen, RegistryChanged, RepositoryChosen
+from acrtui.tui.messages import ManifestChosen, ManifestMeasured, RegistryChanged, RepositoryChosen
 from acrtui.tui.screens.confirm import ConfirmScreen
 from acrtui.tui.screens.help import HelpScreen, HelpSection
 from acrtui.tui.screens.profiles import ProfileScreen
@@ -147,6 +147,9 @@ class AcrApp(App[None]):
     def on_manifest_chosen(self, message: ManifestChosen) -> None:
         self.query_one(InspectorPane).show_manifest(message.repository, message.digest)
 
+    def on_manifest_measured(self, message: ManifestMeasured) -> None:
+        self.query_one(TagsPane).set_size(message.digest, message.size)
+
     def on_registry_changed(self, message: RegistryChanged) -> None:
         self.query_one(TagsPane).reload()
         self.query_one(InspectorPane).clear()
@@ -199,7 +202,6 @@ class AcrApp(App[None]):
             return
         self.show_status("")
         pane.filter_text = event.value  # type: ignore[attr-defined]
-        pane.border_subtitle = f"/{event.value}" if event.value else ""
         pane.set_filter(predicate)  # type: ignore[attr-defined]
 
     def on_filter_bar_done(self, message: FilterBar.Done) -> None:

@@ -28,3 +28,11 @@ class RegistryChanged(Message):
     """Content changed (a delete, a lock): panes that show it reload."""
 
     repository: str
+
+
+@dataclass
+class ManifestMeasured(Message):
+    """The inspector learnt a manifest's size (config and layers); the tag tree shows it."""
+
+    digest: str
+    size: int

@@ -6,9 +6,10 @@ on every run, which the SVG snapshots rely on.
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from acrtui.client import RegistryClient
 from acrtui.oci import mediatypes as mt
@@ -22,8 +23,6 @@ SIGNATURE_TYPE = "application/vnd.cncf.notary.signature"
 
 
 def at(days: float) -> datetime:
-    from datetime import timedelta
-
     return NOW - timedelta(days=days)
 
 
@@ -78,8 +77,6 @@ async def push_image(
 
 
 def _gunzip(blob: bytes) -> bytes:
-    import gzip
-
     return gzip.decompress(blob)
 
 
@@ -151,7 +148,6 @@ async def push_nightlies(client: RegistryClient, repo: str, count: int) -> None:
         await push_image(client, repo, [(layer([file("build", 10 + i, b"n")]), f"build {i}")], created=at(i + 1))
         for i in range(5)
     ]
+    raws = [(await client.get_manifest(repo, digest)).raw for digest in digests]
     for n in range(count):
-        digest = digests[n % len(digests)]
-        raw = (await client.get_manifest(repo, digest)).raw
-        await client.put_manifest(repo, f"nightly-{n:04d}", raw, mt.OCI_MANIFEST)
+        await client.put_manifest(repo, f"nightly-{n:04d}", raws[n % len(raws)], mt.OCI_MANIFEST)

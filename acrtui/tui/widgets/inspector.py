@@ -19,6 +19,7 @@ from acrtui.client import FetchedManifest
 from acrtui.oci import mediatypes as mt
 from acrtui.oci.config import HistoryEntry, ImageConfig, pair_layers_with_history
 from acrtui.oci.manifest import Descriptor, Manifest
+from acrtui.tui.messages import ManifestMeasured
 from acrtui.tui.formatting import human_age, human_size, short_digest
 from acrtui.tui.widgets.filetree import FileTreeView
 from acrtui.tui.widgets.navigation import NavTable
@@ -151,6 +152,7 @@ class InspectorPane(Vertical):
         if manifest.config is not None and manifest.config.media_type in _IMAGE_CONFIGS:
             config = await self.acr.client.get_config(repository, manifest)
         self.current = Inspected(repository, fetched.digest, manifest, config)
+        self.post_message(ManifestMeasured((index or fetched).digest, manifest.layer_size))
         self._show_summary(fetched, config, index)
         table = self.layers_table
         table.clear()

@@ -13,7 +13,9 @@ LOOKAHEAD = 20
 
 
 class NearEnd(Message):
-    """The user is close to the end of what is loaded; load the next page if there is one."""
+    """The user moved down close to the end of what is loaded; load the next page if there is one.
+
+    Only movement by the user counts, so a short first page does not pull the next one by itself."""
 
 
 class NavTable(DataTable):
@@ -32,12 +34,12 @@ class NavTable(DataTable):
 
     def watch_cursor_coordinate(self, old, new) -> None:  # type: ignore[override]
         super().watch_cursor_coordinate(old, new)
-        if new.row >= self.row_count - LOOKAHEAD:
+        if new.row > old.row and new.row >= self.row_count - LOOKAHEAD:
             self.post_message(NearEnd())
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new >= self.max_scroll_y - LOOKAHEAD:
+        if new > old and new >= self.max_scroll_y - LOOKAHEAD:
             self.post_message(NearEnd())
 
 
@@ -73,10 +75,10 @@ class NavTree(Tree):
 
     def watch_cursor_line(self, previous_line: int, line: int) -> None:
         super().watch_cursor_line(previous_line, line)
-        if line >= self.last_line - LOOKAHEAD:
+        if 0 <= previous_line < line and line >= self.last_line - LOOKAHEAD:
             self.post_message(NearEnd())
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new >= self.max_scroll_y - LOOKAHEAD:
+        if new > old and new >= self.max_scroll_y - LOOKAHEAD:
             self.post_message(NearEnd())

@@ -144,6 +144,7 @@ class RepositoriesPane(Vertical):
 
     def set_filter(self, predicate: Predicate | None) -> None:
         self.predicate = predicate
+        self.border_subtitle = f"/{self.filter_text}" if self.filter_text else ""
         self.table.clear()
         self._add_rows(self.names)
         self._fill_if_sparse()

@@ -103,7 +103,7 @@ class TagTree(NavTree):
         depth = _depth(node)
         name_w, with_digest = self.column_widths(depth)
         if row.kind == "manifest":
-            name = ", ".join(row.names) if row.tags else "(untagged)"
+            name = ", ".join(sorted(row.names)) if row.tags else "(untagged)"
         elif row.kind == "tag":
             name = f"tag {row.tags[0].name}"
         elif row.kind == "platform":
@@ -187,7 +187,7 @@ class TagsPane(Vertical):
         self.exhausted = repository is None
         self._chosen = None
         self.tree.clear()
-        self.border_subtitle = repository or ""
+        self._show_progress()
         self.query_one("#tags-header", Static).update(self.tree.header())
         if repository is not None:
             self.loading = True
@@ -249,8 +249,19 @@ class TagsPane(Vertical):
         self._fill_if_sparse()
 
     def _fill_if_sparse(self) -> None:
-        if not self.exhausted and len(self.nodes) < max(self.tree.size.height, 20):
+        """With a filter hiding most rows, keep paging until the view is full or the tags end.
+
+        Without one the next page waits for the cursor: many tags on few manifests make few rows,
+        and a 100,000-tag repository must not be read to the end just because it has 5 of them."""
+        self._show_progress()
+        if self.predicate is not None and not self.exhausted and len(self.nodes) < max(self.tree.size.height, 20):
             self._load_next_page()
+
+    def _show_progress(self) -> None:
+        loaded = sum(len(row.tags) for row in self.groups.values())
+        more = "" if self.exhausted else ", more below"
+        shown = f"{self.repository} · {loaded} tags{more}" if self.repository else ""
+        self.border_subtitle = f"/{self.filter_text}  {shown}" if self.filter_text else shown
 
     def on_near_end(self, message: NearEnd) -> None:
         message.stop()
@@ -320,6 +331,15 @@ class TagsPane(Vertical):
             self.post_message(ManifestChosen(self.repository, row.digest, row.names))
 
     # Actions.
+
+    def set_size(self, digest: str, size: int) -> None:
+        """A size learnt elsewhere (the inspector read the manifest) fills the column."""
+        row = self.groups.get(digest)
+        node = self.nodes.get(digest)
+        if row is not None and row.size is None:
+            row.size = size
+            if node is not None:
+                node.refresh()
 
     def _group_of(self, row: Row) -> Row:
         return self.groups.get(row.digest or "", row)

@@ -1,0 +1,38 @@
+"""Driving the app in tests: start it on a profile and wait until it is quiet."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from acrtui.client import Profile
+from acrtui.tui.app import AcrApp
+from tests.tui.content import NOW
+
+# Longer than the panes' debounce before they announce a new choice (0.15 s).
+SETTLE_PAUSE = 0.25
+
+
+def make_app(profile: Profile, **kwargs) -> AcrApp:
+    kwargs.setdefault("clock", lambda: NOW)
+    kwargs.setdefault("profiles", lambda: {profile.name: profile})
+    return AcrApp(profile, **kwargs)
+
+
+async def settle(pilot: Pilot, rounds: int = 4) -> None:
+    """Let workers finish and debounced choices fire, a few times over (one choice starts the next load)."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(SETTLE_PAUSE)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def status(app: AcrApp) -> str:
+    return str(app.query_one("#status-message").render())
+
+
+async def open_repository(pilot: Pilot, name: str) -> None:
+    """Highlight `name` in the repositories table and wait for its tags."""
+    table = pilot.app.query_one("#repositories-table")
+    table.move_cursor(row=table.get_row_index(name))
+    await settle(pilot)
