@@ -128,7 +128,8 @@ def parse_dockerfile(text: str, path: str = "Dockerfile") -> Dockerfile:
         else:
             stages[-1].instructions.append(ins)
     if not stages:
-        raise DockerfileError(path, len(lines), "", "the file has no FROM instruction; a Dockerfile starts with FROM <image> (or FROM scratch)")
+        last = max(1, len("\n".join(lines).rstrip().split("\n")))
+        raise DockerfileError(path, last, "", "the file has no FROM instruction; a Dockerfile starts with FROM <image> (or FROM scratch)")
     return Dockerfile(path=path, directives=directives, escape=escape, meta_args=meta_args, stages=stages)
 
 

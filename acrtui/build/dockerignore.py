@@ -98,9 +98,10 @@ def compile_pattern(raw: str) -> Pattern:
         elif ch == "\\":
             if i + 1 < len(text):
                 i += 1
-                regex += "\\" + text[i]
+                regex += re.escape(text[i])
             else:
                 regex += "\\\\"
+            kind = _Kind.REGEX
         elif ch in "[]":
             regex += ch
             kind = _Kind.REGEX

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import posixpath
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from acrtui.build.layers import OPAQUE_MARKER, WHITEOUT_PREFIX
-from acrtui.build.rootfs import open_layer
+from acrtui.oci.layers import EntryType, Whiteout, iter_layer
 
 
 @dataclass(frozen=True)
@@ -22,29 +20,20 @@ class PathInfo:
     gid: int
 
 
-def _kind(member: tarfile.TarInfo) -> str:
-    if member.isdir():
-        return "dir"
-    if member.issym():
-        return "symlink"
-    if member.isreg() or member.islnk():
-        return "file"
-    return "other"
-
-
 def read_listing(blob: Path) -> dict[str, list]:
-    """path → [kind, mode, uid, gid]; whiteouts as "whiteout", opaque dirs as "opaque"."""
+    """path → [kind, mode, uid, gid]; deletions as "whiteout", opaque directories as "opaque"
+    under the key `dir/` (`/` for the root)."""
     out: dict[str, list] = {}
-    with open_layer(blob) as tar:
-        for member in tar:
-            name = posixpath.normpath(member.name.lstrip("/"))
-            parent, base = posixpath.split(name)
-            if base == OPAQUE_MARKER:
-                out[f"{parent}/" if parent else "/"] = ["opaque", 0, 0, 0]
-            elif base.startswith(WHITEOUT_PREFIX):
-                out[posixpath.join(parent, base[len(WHITEOUT_PREFIX):])] = ["whiteout", 0, 0, 0]
+    with blob.open("rb") as stream:
+        for entry in iter_layer(stream, hash_contents=False):
+            if entry.whiteout is Whiteout.OPAQUE:
+                out[f"{entry.path}/" if entry.path else "/"] = ["opaque", 0, 0, 0]
+            elif entry.whiteout is Whiteout.DELETE:
+                out[entry.path] = ["whiteout", 0, 0, 0]
             else:
-                out[name] = [_kind(member), member.mode & 0o7777, member.uid, member.gid]
+                kind = entry.type.value if entry.type in (EntryType.DIR, EntryType.SYMLINK) else (
+                    "file" if entry.type in (EntryType.FILE, EntryType.HARDLINK) else "other")
+                out[entry.path] = [kind, entry.mode & 0o7777, entry.uid, entry.gid]
     return out
 
 

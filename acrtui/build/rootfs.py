@@ -24,6 +24,7 @@ from pathlib import Path
 
 from acrtui.build.errors import BuildError
 from acrtui.build.layers import OPAQUE_MARKER, WHITEOUT_PREFIX, LayerEntry
+from acrtui.oci.layers import Compression, detect_compression
 
 _IS_ROOT = os.geteuid() == 0
 
@@ -89,8 +90,8 @@ def apply_layer(root: Path, blob: Path) -> None:
 
 def open_layer(blob: Path) -> tarfile.TarFile:
     with blob.open("rb") as f:
-        magic = f.read(4)
-    if magic == b"\x28\xb5\x2f\xfd":
+        head = f.read(8)
+    if detect_compression(head) is Compression.ZSTD:
         import zstandard
 
         stream = zstandard.ZstdDecompressor().stream_reader(blob.open("rb"))
