@@ -105,4 +105,4 @@ class Blobs:
         # The bytes go once no repository links them, unless an upload is publishing them this moment.
         if not index.blob_in_use(digest) and not self.ctx.publishing[digest]:
             self.engine.blobs.delete(digest)
-        return Response(status_code=202, headers={"Docker-Content-Digest": digest, "Content-Length": "0"})
+        return Response(status_code=202, headers={"Docker-Content-Digest": digest})

@@ -18,7 +18,8 @@ def _listing(body: dict, path: str, names: list[str], n: int | None) -> Response
     headers = {}
     if n is not None and len(names) > n:
         del names[n:]
-        headers["Link"] = next_link(path, n, names[-1])
+        if names:
+            headers["Link"] = next_link(path, n, names[-1])
     return Response(json.dumps(body, separators=(",", ":")), media_type="application/json", headers=headers)
 
 

@@ -74,7 +74,6 @@ class Manifests:
                 "Content-Type": found.media_type,
                 "Docker-Content-Digest": found.digest,
                 "ETag": f'"{found.digest}"',
-                "Content-Length": str(len(found.body)),
             },
         )
 
@@ -146,7 +145,6 @@ class Manifests:
         headers = {
             "Location": f"/v2/{name}/manifests/{digest}",
             "Docker-Content-Digest": digest,
-            "Content-Length": "0",
         }
         if manifest.subject is not None:
             headers["OCI-Subject"] = manifest.subject.digest
@@ -185,7 +183,7 @@ class Manifests:
                 raise _manifest_unknown(name, tag)
             ensure_allowed(f"tag {name}:{tag}", current.attributes, "delete")
             index.delete_tag(name, tag)
-            return Response(status_code=202, headers={"Content-Length": "0"})
+            return Response(status_code=202)
         assert digest is not None
         found = index.lookup_manifest(name, digest)
         if found is None:
@@ -202,7 +200,7 @@ class Manifests:
                 status=409,
             )
         index.delete_manifest(name, digest)
-        return Response(status_code=202, headers={"Content-Length": "0"})
+        return Response(status_code=202)
 
 
 def _record(name: str, digest: str, body: bytes, manifest: Manifest, platform: tuple[str, str]) -> ManifestRecord:

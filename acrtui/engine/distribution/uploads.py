@@ -58,14 +58,13 @@ class Uploads:
             "Docker-Upload-UUID": upload.id,
             "Blob-Upload-Session-ID": upload.id,
             "OCI-Chunk-Min-Length": "0",
-            "Content-Length": "0",
         }
 
     @staticmethod
     def _created(name: str, digest: str) -> Response:
         return Response(
             status_code=201,
-            headers={"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest, "Content-Length": "0"},
+            headers={"Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest},
         )
 
     def _range_refused(self, name: str, upload: BlobUpload, size: int, why: str) -> RegistryError:
@@ -236,5 +235,5 @@ class Uploads:
             await asyncio.to_thread(self.engine.blobs.cancel_upload, upload)
             self.engine.index.delete_upload(upload.id)
         self.ctx.upload_locks.pop(upload.id, None)
-        return Response(status_code=204, headers={"Content-Length": "0"})
+        return Response(status_code=204)
 
