@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from acrtui.engine import distribution
+from acrtui.engine import acr, distribution
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.state import Engine
 
@@ -26,7 +26,7 @@ _INTERNAL_ERROR = json.dumps(
 
 
 def create_app(engine: Engine) -> Starlette:
-    routes = distribution.routes(engine)
+    routes = [*distribution.routes(engine), *acr.routes(engine)]
     app = Starlette(
         routes=routes,
         exception_handlers={RegistryError: _registry_error, HTTPException: _http_error},

@@ -1,26 +1,15 @@
-"""An engine serving the ACR routes on a real loopback socket, and a way to put content in it."""
+"""The embedded engine on a real loopback socket, with images pushed into it through /v2."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 
-from acrtui.engine.acr import routes
-from acrtui.engine.errors import RegistryError
 from acrtui.engine.state import Engine
-from acrtui.engine.storage import ChildRef, ManifestRecord
-from acrtui.oci import mediatypes as mt
-from acrtui.oci.digest import sha256_digest
-from tests.support.tools import free_port, wait_for_port
+from tests.engine.v2 import V2, Image
 
 
 @dataclass
@@ -28,79 +17,25 @@ class AcrServer:
     url: str
     engine: Engine
     http: httpx.Client
+    v2: V2
 
     @property
     def host(self) -> str:
         return self.url.removeprefix("http://")
 
-    def put_image(self, repository: str, tag: str | None, *, seed: str, arch: str = "amd64", size: int = 1000) -> str:
-        """Store an image manifest (optionally tagged) straight into the index; return its digest."""
-        config = sha256_digest(f"config-{seed}".encode())
-        body = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": mt.OCI_MANIFEST,
-                "config": {"mediaType": mt.OCI_CONFIG, "digest": config, "size": 10},
-                "layers": [],
-                "annotations": {"seed": seed},
-            }
-        ).encode()
-        record = ManifestRecord(
-            repository=repository,
-            digest=sha256_digest(body),
-            media_type=mt.OCI_MANIFEST,
-            body=body,
-            config_media_type=mt.OCI_CONFIG,
-            architecture=arch,
-            os="linux",
-            image_size=size,
-            blobs=(config,),
-        )
-        self.engine.index.put_manifest(record, tag)
-        return record.digest
+    def push(self, repository: str, tag: str | None, *, seed: str, arch: str = "amd64") -> Image:
+        return self.v2.image(repository, tag, seed=seed, arch=arch)
 
-    def put_index(self, repository: str, tag: str | None, children: dict[str, str]) -> str:
-        """Store an index over `children` (digest -> architecture); return its digest."""
-        body = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": mt.OCI_INDEX,
-                "manifests": [
-                    {"mediaType": mt.OCI_MANIFEST, "digest": d, "size": 1, "platform": {"architecture": a, "os": "linux"}}
-                    for d, a in children.items()
-                ],
-            }
-        ).encode()
-        record = ManifestRecord(
-            repository=repository,
-            digest=sha256_digest(body),
-            media_type=mt.OCI_INDEX,
-            body=body,
-            children=tuple(ChildRef(d, a, "linux") for d, a in children.items()),
-        )
-        self.engine.index.put_manifest(record, tag)
-        return record.digest
-
-
-def _registry_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RegistryError)
-    return exc.response()
+    def put_image(self, repository: str, tag: str | None, *, seed: str, arch: str = "amd64") -> str:
+        """Push a small image (tagged when `tag` is given); return its digest."""
+        return self.push(repository, tag, seed=seed, arch=arch).digest
 
 
 @pytest.fixture
-def acr(tmp_path) -> Iterator[AcrServer]:
-    engine = Engine.open(tmp_path / "data")
-    app = Starlette(routes=routes(engine), exception_handlers={RegistryError: _registry_error})
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+def acr(engine_server) -> Iterator[AcrServer]:
+    v2 = V2(engine_server.url)
     try:
-        wait_for_port(port)
-        url = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=url, timeout=10) as http:
-            yield AcrServer(url=url, engine=engine, http=http)
+        with httpx.Client(base_url=engine_server.url, timeout=10) as http:
+            yield AcrServer(url=engine_server.url, engine=engine_server.engine, http=http, v2=v2)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        engine.close()
+        v2.close()

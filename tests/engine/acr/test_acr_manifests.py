@@ -16,10 +16,10 @@ def _digests(response) -> list[str]:
 
 
 def test_manifest_shapes_for_image_and_index(acr):
-    amd = acr.put_image("app", None, seed="amd", arch="amd64", size=1234)
-    arm = acr.put_image("app", None, seed="arm", arch="arm64", size=999)
-    index = acr.put_index("app", "v1", {amd: "amd64", arm: "arm64"})
-    acr.put_image("app", "amd", seed="amd", arch="amd64", size=1234)
+    amd_image = acr.push("app", "amd", seed="amd", arch="amd64")
+    arm_image = acr.push("app", None, seed="arm", arch="arm64")
+    amd, arm = amd_image.digest, arm_image.digest
+    index = acr.v2.index("app", "v1", [(amd_image, "linux", "amd64"), (arm_image, "linux", "arm64")])
 
     r = acr.http.get(f"/acr/v1/app/_manifests/{quote(amd, safe='')}")  # sha256%3A… as the SDK sends it
     assert r.status_code == 200
@@ -28,7 +28,7 @@ def test_manifest_shapes_for_image_and_index(acr):
     assert body == {"registry": acr.host, "imageName": "app", "manifest": manifest}
     assert manifest == {
         "digest": amd,
-        "imageSize": 1234,
+        "imageSize": len(amd_image.config) + sum(len(b) for b in amd_image.layers),
         "createdTime": manifest["createdTime"],
         "lastUpdateTime": manifest["lastUpdateTime"],
         "architecture": "amd64",

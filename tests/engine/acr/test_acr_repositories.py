@@ -12,7 +12,7 @@ def _errors(response) -> list[dict]:
 def test_catalog_pages_with_link_headers(acr):
     for name in ["web", "api", "team/app", "db"]:
         acr.put_image(name, "v1", seed=name)
-    acr.engine.index.link_blob("blobs-only", "sha256:" + "0" * 64, 1)  # no manifest: not a repository yet
+    acr.v2.push_blob("blobs-only", b"a blob without a manifest")  # no manifest: not a repository yet
 
     first = acr.http.get("/acr/v1/_catalog", params={"n": 2})
     assert first.status_code == 200

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import BytesIO
 
 import pytest
 from azure.containerregistry import ArtifactTagOrder, ContainerRegistryClient
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+from acrtui.oci import mediatypes as mt
+from acrtui.oci.digest import sha256_digest
+from tests.engine.v2 import error_code
 
 
 class AllowPlainHttp(SansIOHTTPPolicy):
@@ -48,14 +53,15 @@ def test_tag_properties_ordered_by_time(acr, client):
 
 
 def test_get_and_update_tag_and_manifest_properties(acr, client):
-    digest = acr.put_image("app", "v1", seed="1", size=4321)
+    image = acr.push("app", "v1", seed="1")
+    digest = image.digest
     tag = client.get_tag_properties("app", "v1")
     assert (tag.name, tag.digest) == ("v1", digest)
 
     manifest = client.get_manifest_properties("app", "v1")  # resolves the tag, then asks by digest
     assert (manifest.digest, manifest.size_in_bytes, manifest.architecture, manifest.operating_system) == (
         digest,
-        4321,
+        len(image.config) + sum(len(b) for b in image.layers),
         "amd64",
         "linux",
     )
@@ -91,3 +97,51 @@ def test_delete_repository(acr, client):
     with pytest.raises(ResourceNotFoundError):
         client.get_repository_properties("app")
     client.delete_repository("app")
+
+
+def test_upload_blob_set_manifest_get_manifest(acr, client):
+    config = b'{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+    config_digest, config_size = client.upload_blob("sdk/app", BytesIO(config))
+    assert (config_digest, config_size) == (sha256_digest(config), len(config))
+    layer = bytes(range(256)) * 40
+    layer_digest, _ = client.upload_blob("sdk/app", BytesIO(layer))
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": mt.OCI_MANIFEST,
+        "config": {"mediaType": mt.OCI_CONFIG, "digest": config_digest, "size": len(config)},
+        "layers": [{"mediaType": mt.OCI_LAYER, "digest": layer_digest, "size": len(layer)}],
+    }
+    digest = client.set_manifest("sdk/app", manifest, tag="v1")
+    fetched = client.get_manifest("sdk/app", "v1")
+    assert fetched.digest == digest and fetched.manifest == manifest and fetched.media_type == mt.OCI_MANIFEST
+    assert client.get_manifest("sdk/app", digest).digest == digest
+
+    properties = client.get_manifest_properties("sdk/app", digest)
+    assert (properties.architecture, properties.operating_system) == ("arm64", "linux")
+    assert properties.size_in_bytes == len(config) + len(layer)
+    assert b"".join(client.download_blob("sdk/app", layer_digest)) == layer
+
+
+def test_write_lock_refuses_overwrite_and_delete_through_v2(acr, client):
+    first = acr.push("app", "v1", seed="first")
+    second = acr.push("app", None, seed="second")
+    client.update_tag_properties("app", "v1", can_write=False)
+
+    r = acr.v2.put_manifest("app", "v1", second.body)
+    assert r.status_code == 403
+    assert error_code(r) == "DENIED" and "writeEnabled" in r.json()["errors"][0]["message"]
+    with pytest.raises(HttpResponseError) as refused:
+        client.delete_manifest("app", "v1")
+    assert refused.value.status_code == 403
+    assert client.get_tag_properties("app", "v1").digest == first.digest
+
+    client.update_tag_properties("app", "v1", can_write=True)
+    client.update_manifest_properties("app", first.digest, can_delete=False)
+    with pytest.raises(HttpResponseError) as refused:
+        client.delete_manifest("app", first.digest)
+    assert refused.value.model.errors[0].code == "DENIED" and "deleteEnabled" in refused.value.model.errors[0].message
+
+    client.update_manifest_properties("app", first.digest, can_delete=True)
+    assert acr.v2.put_manifest("app", "v1", second.body).status_code == 201
+    client.delete_manifest("app", first.digest)
+    assert [m.digest for m in client.list_manifest_properties("app")] == [second.digest]
