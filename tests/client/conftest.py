@@ -37,8 +37,22 @@ def token_registry(tmp_path) -> Iterator[TokenRegistry]:
             yield TokenRegistry(registry, tokens)
 
 
+@pytest.fixture(params=["distribution", "embedded"])
+def registry_url(request) -> str:
+    """Each anonymous registry the client must work with: docker-registry and the embedded engine."""
+    if request.param == "distribution":
+        return request.getfixturevalue("distribution").url
+    return request.getfixturevalue("embedded_registry")
+
+
 @pytest.fixture
-async def client(distribution) -> AsyncIterator[RegistryClient]:
-    """A client for the anonymous registry, blind to the user's own Docker credentials."""
-    async with RegistryClient(resolve_registry(distribution.url, {}), find_credentials=None) as c:
+async def client(registry_url) -> AsyncIterator[RegistryClient]:
+    """A client for an anonymous registry, blind to the user's own Docker credentials."""
+    async with RegistryClient(resolve_registry(registry_url, {}), find_credentials=None) as c:
         yield c
+
+
+@pytest.fixture
+def registry_kind(request, registry_url) -> str:
+    """"distribution" or "embedded": which registry `client` talks to."""
+    return request.node.callspec.params["registry_url"]
