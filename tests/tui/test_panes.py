@@ -117,3 +117,28 @@ async def test_a_missing_repository_is_one_line(seeded):
         await settle(pilot)
         line = status(app)
         assert "demo/absent" in line and "\n" not in line
+
+
+async def test_a_layer_opens_the_merged_file_tree_with_marks_and_efficiency(seeded):
+    app = make_app(seeded.profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_repository(pilot, "demo/web")
+        pane = app.query_one(TagsPane)
+        pane.tree.move_cursor(pane.nodes[seeded.pushed.digests["demo/web:1.0"]])
+        await settle(pilot)
+        await pilot.press("3")
+        inspector = app.query_one(InspectorPane)
+        assert app.focused is inspector.layers_table
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        files = inspector.files
+        assert files.display and files.analysis is not None and files.analysis.layer == 1
+        marks = {n.path: n.change.value for n in files.analysis.root.walk() if n.path}
+        assert marks["app/serve"] == "added"
+        assert marks["usr/bin/tool"] == "modified"
+        assert marks["usr/share/doc/readme"] == "removed"
+        summary = str(files.query_one("#file-tree-summary").render())
+        assert "Layer 2 of 2" in summary and "efficiency" in summary and "wasted 10.1 kB" in summary
+        await pilot.press("escape")
+        assert not files.display

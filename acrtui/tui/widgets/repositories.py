@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
+from textual.worker import Worker
 from textual.widgets import DataTable
 
 from acrtui.client import RegistryError, RepositoryInfo
@@ -41,7 +42,7 @@ class RepositoriesPane(Vertical):
         self.exhausted = False
         self.predicate: Predicate | None = None
         self.filter_text = ""
-        self._loading_page = False
+        self._page_worker: Worker | None = None
         self._chosen: str | None = None
         self._choose_timer: Timer | None = None
 
@@ -69,21 +70,21 @@ class RepositoriesPane(Vertical):
         self.next_last = None
         self.exhausted = False
         self.table.clear()
+        self._cancel_page()
         self.loading = True
         self._load_next_page()
 
     def _load_next_page(self) -> None:
-        if self.exhausted or self._loading_page:
+        if self.exhausted or self._page_loading():
             return
-        self._loading_page = True
-        start(self, self._fetch_page, self.next_last, group="catalog")
+        self._page_worker = start(self, self._fetch_page, self.next_last, group="catalog")
 
     async def _fetch_page(self, last: str | None) -> None:
         try:
             page = await self.acr.client.catalog(n=CATALOG_PAGE, last=last)
         finally:
-            self._loading_page = False
             self.loading = False
+        self._page_worker = None
         self.next_last = page.next_last
         self.exhausted = page.next_last is None
         new = [name for name in page.items if name not in self.infos]
@@ -148,6 +149,14 @@ class RepositoriesPane(Vertical):
         self.table.clear()
         self._add_rows(self.names)
         self._fill_if_sparse()
+
+    def _page_loading(self) -> bool:
+        return self._page_worker is not None and not self._page_worker.is_finished
+
+    def _cancel_page(self) -> None:
+        if self._page_worker is not None:
+            self._page_worker.cancel()
+            self._page_worker = None
 
     def _fill_if_sparse(self) -> None:
         """With a filter hiding most rows, keep paging until the view is full or the catalog ends."""

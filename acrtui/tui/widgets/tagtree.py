@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.timer import Timer
+from textual.worker import Worker
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -123,7 +124,7 @@ class TagTree(NavTree):
 
     def header(self) -> str:
         name_w, with_digest = self.column_widths(1)
-        parts = ["  " + " " * self.guide_depth + _fit("Tags", name_w)]
+        parts = ["  " + _fit("Tags", name_w)]
         if with_digest:
             parts.append(_fit("Digest", DIGEST_W))
         parts += ["Size".rjust(SIZE_W), "Age".rjust(AGE_W), "Lock".ljust(LOCK_W)]
@@ -160,7 +161,7 @@ class TagsPane(Vertical):
         self.exhausted = True
         self.predicate: Predicate | None = None
         self.filter_text = ""
-        self._loading_page = False
+        self._page_worker: Worker | None = None
         self._choose_timer: Timer | None = None
         self._chosen: str | None = None
 
@@ -189,27 +190,26 @@ class TagsPane(Vertical):
         self.tree.clear()
         self._show_progress()
         self.query_one("#tags-header", Static).update(self.tree.header())
-        if repository is not None:
-            self.loading = True
-            self._load_next_page()
+        self._cancel_page()
+        self.loading = repository is not None
+        self._load_next_page()
 
     def reload(self) -> None:
         self.show_repository(self.repository)
 
     def _load_next_page(self) -> None:
-        if self.exhausted or self._loading_page or self.repository is None:
+        if self.exhausted or self._page_loading() or self.repository is None:
             return
-        self._loading_page = True
-        start(self, self._fetch_page, self.repository, self.next_last, group="tags")
+        self._page_worker = start(self, self._fetch_page, self.repository, self.next_last, group="tags")
 
     async def _fetch_page(self, repository: str, last: str | None) -> None:
         try:
             page = await self.acr.client.tag_infos(repository, n=TAG_PAGE, last=last)
         finally:
-            self._loading_page = False
             self.loading = False
         if repository != self.repository:
             return
+        self._page_worker = None
         self.next_last = page.next_last
         self.exhausted = page.next_last is None
         for tag in page.items:
@@ -247,6 +247,14 @@ class TagsPane(Vertical):
         for key, row in self.groups.items():
             self._place(key, row)
         self._fill_if_sparse()
+
+    def _page_loading(self) -> bool:
+        return self._page_worker is not None and not self._page_worker.is_finished
+
+    def _cancel_page(self) -> None:
+        if self._page_worker is not None:
+            self._page_worker.cancel()
+            self._page_worker = None
 
     def _fill_if_sparse(self) -> None:
         """With a filter hiding most rows, keep paging until the view is full or the tags end.
