@@ -63,14 +63,14 @@ def efficiency(layers: Sequence[LayerListing]) -> Efficiency:
     sightings: dict[str, _Sightings] = {}
     below = TreeNode("", "")
     for index, listing in enumerate(layers):
-        for entry, implied_dir in layer_leaves(listing.entries):
+        for path, entry in layer_leaves(listing.entries):
             if entry is None:
                 size = 0
             elif entry.whiteout is Whiteout.DELETE:
-                size = _deleted_size(below, entry.path)
+                size = _deleted_size(below, path)
             else:
                 size = entry.size
-            sightings.setdefault(implied_dir if entry is None else entry.path, _Sightings()).add(size, index)
+            sightings.setdefault(path, _Sightings()).add(size, index)
         apply_layer(below, listing.entries, index)
     minimum = sum(s.minimum for s in sightings.values())
     total = sum(s.cumulative for s in sightings.values())
@@ -88,9 +88,9 @@ def efficiency(layers: Sequence[LayerListing]) -> Efficiency:
     )
 
 
-def layer_leaves(entries: Sequence[LayerEntry]) -> list[tuple[LayerEntry | None, str]]:
-    """The leaves of one layer's own tree, as (entry, "") or, for a directory that exists in
-    the layer only as the parent of an opaque marker, (None, its path).
+def layer_leaves(entries: Sequence[LayerEntry]) -> list[tuple[str, LayerEntry | None]]:
+    """The leaves of one layer's own tree as (path, entry); the entry is None for a directory
+    that exists in the layer only as the parent of an opaque marker.
 
     A whiteout is its own node (`dir/.wh.name`), distinct from `dir/name`, so it never has
     children; an opaque marker is no node at all but its directory is.
@@ -117,7 +117,9 @@ def layer_leaves(entries: Sequence[LayerEntry]) -> list[tuple[LayerEntry | None,
         else:
             keyed[entry.path] = entry
             add_parents(entry.path)
-    return [(entry, "" if entry is not None else key) for key, entry in keyed.items() if key and key not in parents]
+    return [
+        (entry.path if entry is not None else key, entry) for key, entry in keyed.items() if key and key not in parents
+    ]
 
 
 def _deleted_size(below: TreeNode, path: str) -> int:

@@ -157,9 +157,20 @@ class _Peeked(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        data = self._rest.read(len(buffer))
+        try:
+            data = self._rest.read(len(buffer))
+        except OSError as e:
+            raise _SourceError(e) from e
         buffer[: len(data)] = data
         return len(data)
+
+
+class _SourceError(Exception):
+    """Reading the caller's stream failed; kept apart from decompression errors (also OSError)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _TarFeed:
@@ -245,7 +256,9 @@ class LayerReader:
         return LayerError(f"{self._name} is corrupt: {what}; pull it again or rebuild the image")
 
     def _decompressed(self) -> BinaryIO:
-        head = self._stream.read(6)
+        head = b""
+        while len(head) < 6 and (more := self._stream.read(6 - len(head))):  # pipes return short reads
+            head += more
         if not head:
             raise LayerError(f"{self._name} is empty: a layer must be a tar archive; push the layer again")
         self.compression = detect_compression(head)
@@ -263,6 +276,8 @@ class LayerReader:
     def __iter__(self) -> Iterator[LayerEntry]:
         try:
             yield from self._entries()
+        except _SourceError as e:
+            raise e.error from None  # the caller's stream failed, not the layer
         except EOFError:
             raise self._truncated() from None
         except (OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError) as e:
@@ -297,10 +312,8 @@ class LayerReader:
     def _not_tar(self, feed: _TarFeed, detail: str) -> LayerError:
         if detail == "empty file" or (feed.offset and feed.offset < BLOCK):
             return self._truncated()
-        how = "" if self.compression is Compression.NONE else f"{self.compression.value} data that "
-        return LayerError(
-            f"{self._name} holds {how}is not a tar archive; the blob is not an image layer or is damaged"
-        )
+        what = "is" if self.compression is Compression.NONE else f"holds {self.compression.value} data that is"
+        return LayerError(f"{self._name} {what} not a tar archive; the blob is not an image layer or is damaged")
 
     def _check_end(self, feed: _TarFeed, end: int) -> None:
         """tarfile stops quietly at a short or invalid header; only a zero block is a real end."""

@@ -139,7 +139,7 @@ def test_scratch_image_is_fully_efficient():
 
 def test_layer_leaves():
     entries = listing(THIRD + [Item("var/empty", "dir"), opaque("var/lib")]).entries
-    leaves = {(e.path if e else path, e.whiteout.value if e else "implied") for e, path in layer_leaves(entries)}
+    leaves = {(path, e.whiteout.value if e else "implied") for path, e in layer_leaves(entries)}
     assert leaves == {("app/cache", "delete"), ("etc/y", "none"), ("var/empty", "none"), ("var/lib", "implied")}
 
 

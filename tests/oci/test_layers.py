@@ -234,7 +234,7 @@ def test_garbage_header_mid_tar_is_corrupt():
     "blob, words",
     [
         (b"", "is empty"),
-        (b"hello world, this is not a tar" * 40, "is not a tar archive"),
+        (b"hello world, this is not a tar" * 40, "layer sha256:abcd00000000… is not a tar archive"),
         (gzip.compress(b"plain text, not tar" * 100), "holds gzip data that is not a tar archive"),
         (b"\x1f\x8b\x08\x00" + b"garbage" * 100, "gzip data does not decompress"),
         (b"\x28\xb5\x2f\xfd" + b"garbage" * 100, "zstd data does not decompress"),
@@ -246,6 +246,25 @@ def test_junk_layers(blob, words):
         list_layer(io.BytesIO(blob), DIGEST)
     assert words in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_failing_source_stream_is_not_blamed_on_the_layer():
+    class Broken(io.RawIOBase):
+        calls = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            self.calls += 1
+            if self.calls > 1:
+                raise ConnectionResetError("connection reset by peer")
+            data = layer(BIG)[: len(buffer)]
+            buffer[: len(data)] = data
+            return len(data)
+
+    with pytest.raises(ConnectionResetError):
+        list_layer(Broken(), DIGEST)
 
 
 def test_gzip_crc_damage_is_corrupt():
