@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from acrtui.engine.distribution.common import parse_digest, repository_name
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.storage import ManifestRecord, MetaIndex, RepositoryRecord, TagRecord
-from acrtui.oci.digest import is_digest
-from acrtui.oci.reference import is_valid_name, is_valid_tag
+from acrtui.oci.reference import is_valid_tag
+
+__all__ = [
+    "manifest_digest",
+    "registry_of",
+    "repository_name",
+    "require_manifest",
+    "require_repository",
+    "require_tag",
+    "tag_name",
+]
 
 
 def registry_of(request: Request) -> str:
     """The login server the client addressed (host[:port]), ACR's `registry` field."""
     return request.url.netloc
-
-
-def repository_name(request: Request) -> str:
-    name = request.path_params["name"]
-    if not is_valid_name(name):
-        raise RegistryError(
-            "NAME_INVALID",
-            f"invalid repository name {name!r}: use lower-case path components like team/app",
-            detail={"name": name},
-        )
-    return name
 
 
 def tag_name(request: Request) -> str:
@@ -36,12 +35,7 @@ def tag_name(request: Request) -> str:
 
 
 def manifest_digest(request: Request) -> str:
-    digest = request.path_params["digest"]
-    if not is_digest(digest):
-        raise RegistryError(
-            "DIGEST_INVALID", f"invalid digest {digest!r}: use algorithm:hex, e.g. sha256:…", detail={"digest": digest}
-        )
-    return digest
+    return parse_digest(request.path_params["digest"])
 
 
 def require_repository(index: MetaIndex, name: str) -> RepositoryRecord:
@@ -55,6 +49,7 @@ def require_repository(index: MetaIndex, name: str) -> RepositoryRecord:
 def require_tag(index: MetaIndex, name: str, tag: str) -> TagRecord:
     record = index.get_tag(name, tag)
     if record is None:
+        require_repository(index, name)  # an unknown repository is NAME_UNKNOWN, not TAG_UNKNOWN
         raise RegistryError("TAG_UNKNOWN", f"tag {tag} does not exist in repository {name}", detail={"name": name, "tag": tag})
     return record
 
@@ -62,6 +57,7 @@ def require_tag(index: MetaIndex, name: str, tag: str) -> TagRecord:
 def require_manifest(index: MetaIndex, name: str, digest: str) -> ManifestRecord:
     record = index.get_manifest(name, digest)
     if record is None:
+        require_repository(index, name)
         raise RegistryError(
             "MANIFEST_UNKNOWN", f"manifest {digest} does not exist in repository {name}", detail={"name": name, "digest": digest}
         )

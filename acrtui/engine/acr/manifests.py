@@ -39,7 +39,6 @@ class ManifestApi:
     async def get(self, request: Request) -> Response:
         name, digest = repository_name(request), manifest_digest(request)
         self.engine.gate.authorize(request, Access(name, "pull"))
-        require_repository(self.engine.index, name)
         record = require_manifest(self.engine.index, name, digest)
         return JSONResponse({"registry": registry_of(request), "imageName": name, "manifest": manifest_json(record)})
 
@@ -48,7 +47,6 @@ class ManifestApi:
         self.engine.gate.authorize(request, Access(name, "push"))
         changes = attribute_changes(await request.body(), what="manifest")
         index = self.engine.index
-        require_repository(index, name)
         record = require_manifest(index, name, digest)
         updated = index.set_manifest_attributes(name, digest, record.attributes.changed(**changes))
         if updated is None:

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 
+from acrtui.engine.distribution.common import page
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.storage.index import Order
 
@@ -38,22 +39,8 @@ class PageRequest:
 
 
 def page_request(request: Request, *, ordered: bool) -> PageRequest:
-    params = request.query_params
-    raw_n = params.get("n")
-    if raw_n is None or raw_n == "":
-        n = DEFAULT_PAGE_SIZE
-    else:
-        try:
-            n = int(raw_n)
-        except ValueError:
-            n = -1
-        if n < 0:
-            raise RegistryError(
-                "PAGINATION_NUMBER_INVALID",
-                f"n must be a whole number of results, not {raw_n!r}",
-                detail={"n": raw_n},
-            )
-    orderby = params.get("orderby") or None
+    n, last = page(request)
+    orderby = request.query_params.get("orderby") or None
     order: Order = "name"
     if orderby is not None:
         if not ordered or orderby.lower() not in ORDERS:
@@ -62,7 +49,9 @@ def page_request(request: Request, *, ordered: bool) -> PageRequest:
                 "PARAMETER_INVALID", f"unknown orderby {orderby!r}: this listing takes {accepted}", detail={"orderby": orderby}
             )
         order = ORDERS[orderby.lower()]
-    return PageRequest(n=min(n, MAX_PAGE_SIZE), last=params.get("last") or None, orderby=orderby, order=order)
+    # Unlike /v2, ACR listings are paged even when the client names no page size.
+    size = DEFAULT_PAGE_SIZE if n is None else min(n, MAX_PAGE_SIZE)
+    return PageRequest(n=size, last=last, orderby=orderby, order=order)
 
 
 def cut(items: Sequence[T], page: PageRequest) -> tuple[list[T], bool]:

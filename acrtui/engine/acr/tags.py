@@ -45,7 +45,6 @@ class TagApi:
     async def get(self, request: Request) -> Response:
         name, tag = repository_name(request), tag_name(request)
         self.engine.gate.authorize(request, Access(name, "pull"))
-        require_repository(self.engine.index, name)
         record = require_tag(self.engine.index, name, tag)
         return JSONResponse({"registry": registry_of(request), "imageName": name, "tag": tag_json(record)})
 
@@ -54,7 +53,6 @@ class TagApi:
         self.engine.gate.authorize(request, Access(name, "push"))
         changes = attribute_changes(await request.body(), what="tag")
         index = self.engine.index
-        require_repository(index, name)
         record = require_tag(index, name, tag)
         updated = index.set_tag_attributes(name, tag, record.attributes.changed(**changes))
         if updated is None:
@@ -65,9 +63,8 @@ class TagApi:
         name, tag = repository_name(request), tag_name(request)
         self.engine.gate.authorize(request, Access(name, "delete"))
         index = self.engine.index
-        repository = require_repository(index, name)
         record = require_tag(index, name, tag)
-        ensure_allowed(f"repository {name}", repository.attributes, "delete")
+        ensure_allowed(f"repository {name}", require_repository(index, name).attributes, "delete")
         ensure_allowed(f"tag {name}:{tag}", record.attributes, "delete")
         if not index.delete_tag(name, tag):
             raise RegistryError("TAG_UNKNOWN", f"tag {tag} does not exist in repository {name}", detail={"name": name, "tag": tag})

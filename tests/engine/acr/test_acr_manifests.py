@@ -103,3 +103,17 @@ def test_unknown_and_invalid_manifests(acr):
     assert r.status_code == 404 and _errors(r)[0]["code"] == "NAME_UNKNOWN"
     r = acr.http.get(f"/acr/v1/nothere/_manifests/{missing}")
     assert r.status_code == 404 and _errors(r)[0]["code"] == "NAME_UNKNOWN"
+
+
+def test_methods_the_api_lacks_are_405(acr):
+    digest = acr.put_image("app", "v1", seed="1")
+    for method, path in [
+        ("DELETE", f"/acr/v1/app/_manifests/{digest}"),
+        ("PUT", "/acr/v1/app/_tags/v1"),
+        ("POST", "/acr/v1/app"),
+        ("DELETE", "/acr/v1/_catalog"),
+    ]:
+        r = acr.http.request(method, path)
+        assert r.status_code == 405, (method, path)
+        assert _errors(r)[0]["code"] == "UNSUPPORTED"
+    assert acr.engine.index.get_manifest("app", digest) is not None
