@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from acrtui.bench.context import BenchContext, PushedImage
-from acrtui.bench.protocol import UnexpectedStatus
+from acrtui.bench.protocol import Listing, UnexpectedStatus
 from acrtui.bench.stats import Measurement
 from acrtui.bench.workers import timed
 
@@ -87,24 +87,32 @@ async def manifest_get(ctx: BenchContext) -> Measurement:
     return await timed(ctx.plan.manifest_gets, ctx.plan.concurrency, get)
 
 
+async def _full_listings(ctx: BenchContext, walks: int, listing: Callable[[], Awaitable[Listing]],
+                         check: Callable[[list[str]], None]) -> Measurement:
+    """Time `walks` complete listings, one after another: a full listing is one client walking
+    page after page, so walks do not overlap."""
+    last = Listing(items=[], pages=0)
+
+    async def walk(index: int) -> int:
+        nonlocal last
+        last = await listing()
+        check(last.items)
+        return 0
+
+    measurement = await timed(walks, 1, walk)
+    measurement.items, measurement.pages = len(last.items), last.pages
+    return measurement
+
+
 async def tags_list_full(ctx: BenchContext) -> Measurement:
     await ctx.ensure_tag_repo()
     expected = ctx.plan.tags
-    pages = 0
 
-    async def walk(index: int) -> int:
-        nonlocal pages
-        listing = await ctx.http.list_tags(ctx.tag_repo, ctx.plan.page_size)
-        if len(listing.items) != expected:
-            raise Mismatch(f"a full tag listing returned {len(listing.items)} tags instead of {expected}")
-        pages = listing.pages
-        return 0
+    def check(tags: list[str]) -> None:
+        if len(tags) != expected:
+            raise Mismatch(f"a full tag listing returned {len(tags)} tags instead of {expected}")
 
-    # A full listing is one client walking page after page, so walks run one at a time.
-    measurement = await timed(ctx.plan.tag_walks, 1, walk)
-    measurement.items = expected
-    measurement.pages = pages
-    return measurement
+    return await _full_listings(ctx, ctx.plan.tag_walks, lambda: ctx.http.list_tags(ctx.tag_repo, ctx.plan.page_size), check)
 
 
 async def tags_list_first_page(ctx: BenchContext) -> Measurement:
@@ -128,21 +136,13 @@ async def catalog_full(ctx: BenchContext) -> Measurement:
     await ctx.ensure_catalog()
     ours = f"{ctx.prefix}/catalog/"
     expected = ctx.plan.repositories
-    listed = pages = 0
 
-    async def walk(index: int) -> int:
-        nonlocal listed, pages
-        listing = await ctx.http.list_catalog(ctx.plan.page_size)
-        found = sum(1 for repo in listing.items if repo.startswith(ours))
+    def check(repositories: list[str]) -> None:
+        found = sum(1 for repo in repositories if repo.startswith(ours))
         if found != expected:
             raise Mismatch(f"a full catalog listing showed {found} of this run's {expected} repositories")
-        listed, pages = len(listing.items), listing.pages
-        return 0
 
-    measurement = await timed(ctx.plan.catalog_walks, 1, walk)
-    measurement.items = listed
-    measurement.pages = pages
-    return measurement
+    return await _full_listings(ctx, ctx.plan.catalog_walks, lambda: ctx.http.list_catalog(ctx.plan.page_size), check)
 
 
 async def manifest_delete(ctx: BenchContext) -> Measurement:

@@ -107,7 +107,7 @@ def medians(reports: list[dict[str, Any]]) -> dict[str, Any]:
             values = [s[key] for s in measured if s[key] is not None]
             entry[key] = statistics.median(values) if values else None
         out["scenarios"][name] = entry
-    peaks = [r["memory"]["hwm_bytes"] for r in reports if r.get("memory")]
+    peaks = [max(r["memory"]["hwm_bytes"], r["memory"]["peak_rss_bytes"]) for r in reports if r.get("memory")]
     out["memory"]["peak_rss_bytes"] = statistics.median(peaks) if peaks else None
     return out
 

@@ -56,7 +56,8 @@ def test_quick_json_reports_every_figure(distribution):
     assert results["tags-list-first-page"]["items"] >= min(plan.page_size, plan.tags)
     assert results["catalog-full"]["items"] >= plan.repositories
     memory = report["memory"]
-    assert memory["pid"] == pid and 0 < memory["peak_rss_bytes"] <= memory["hwm_bytes"]
+    # VmHWM is updated lazily by the kernel, so a sample of VmRSS may exceed it: no order between them.
+    assert memory["pid"] == pid and memory["peak_rss_bytes"] > 0 and memory["hwm_bytes"] > 0
 
 
 def test_text_report_names_every_scenario(distribution):
