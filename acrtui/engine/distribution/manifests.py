@@ -65,7 +65,8 @@ class Manifests:
             raise _manifest_unknown(name, reference)
         self._check_read(name, tag, found)
         if tag is not None:
-            types = accepted_types(request.headers.get("accept"))
+            # Go clients (skopeo, buildah, docker) send one Accept header per media type.
+            types = accepted_types(",".join(request.headers.getlist("accept")))
             if types is not None and found.media_type not in types:
                 found = self._negotiate(name, tag, found, types)
         return Response(
