@@ -1,7 +1,8 @@
 """The ACR data-plane API (`/acr/v1/…`) and its token endpoints (`/oauth2/…`).
 
-Listings hide items whose listEnabled is false, as the /v2 listings do; reading one by name
-still works, as in ACR.
+Listings hide items whose listEnabled is false (the catalog a repository, `_tags` a tag,
+`_manifests` a manifest), as the /v2 listings do; reading, locking or deleting an item by its
+name still works, as in ACR. A listed manifest's `tags` names all of its tags.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from acrtui.engine.access import Access
 from acrtui.engine.acr.lookups import manifest_digest, registry_of, repository_name, require_manifest, require_repository
 from acrtui.engine.acr.paging import cut, page_headers, page_request
 from acrtui.engine.acr.shapes import attribute_changes, manifest_json
-from acrtui.engine.errors import RegistryError
 from acrtui.engine.state import Engine
 
 
@@ -48,9 +47,8 @@ class ManifestApi:
         changes = attribute_changes(await request.body(), what="manifest")
         index = self.engine.index
         record = require_manifest(index, name, digest)
-        updated = index.set_manifest_attributes(name, digest, record.attributes.changed(**changes))
-        if updated is None:
-            raise RegistryError(
-                "MANIFEST_UNKNOWN", f"manifest {digest} was deleted meanwhile", detail={"name": name, "digest": digest}
-            )
+        # None when it was deleted meanwhile: the lookup then answers MANIFEST_UNKNOWN.
+        updated = index.set_manifest_attributes(name, digest, record.attributes.changed(**changes)) or require_manifest(
+            index, name, digest
+        )
         return JSONResponse({"registry": registry_of(request), "imageName": name, "manifest": manifest_json(updated)})

@@ -34,9 +34,9 @@ class RepositoryApi:
         self.engine.gate.authorize(request, Access(name, "push"))
         changes = attribute_changes(await request.body(), what="repository", read_only={"teleportEnabled": False})
         record = require_repository(self.engine.index, name)
-        updated = self.engine.index.set_repository_attributes(name, record.attributes.changed(**changes))
-        if updated is None:
-            raise RegistryError("NAME_UNKNOWN", f"repository {name} was deleted meanwhile", detail={"name": name})
+        # None when it was deleted meanwhile: the lookup then answers NAME_UNKNOWN.
+        index = self.engine.index
+        updated = index.set_repository_attributes(name, record.attributes.changed(**changes)) or require_repository(index, name)
         return JSONResponse(repository_json(registry_of(request), updated))
 
     async def delete(self, request: Request) -> Response:

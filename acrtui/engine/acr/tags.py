@@ -9,9 +9,8 @@ from acrtui.engine.access import Access, ensure_allowed
 from acrtui.engine.acr.lookups import registry_of, repository_name, require_repository, require_tag, tag_name
 from acrtui.engine.acr.paging import cut, page_headers, page_request
 from acrtui.engine.acr.shapes import attribute_changes, tag_json
-from acrtui.engine.errors import RegistryError
+from acrtui.engine.distribution.common import parse_digest
 from acrtui.engine.state import Engine
-from acrtui.oci.digest import is_digest
 
 
 class TagApi:
@@ -22,11 +21,8 @@ class TagApi:
         name = repository_name(request)
         self.engine.gate.authorize(request, Access(name, "pull"))
         page = page_request(request, ordered=True)
-        digest = request.query_params.get("digest") or None
-        if digest is not None and not is_digest(digest):
-            raise RegistryError(
-                "DIGEST_INVALID", f"invalid digest filter {digest!r}: use algorithm:hex, e.g. sha256:…", detail={"digest": digest}
-            )
+        raw_digest = request.query_params.get("digest")
+        digest = parse_digest(raw_digest) if raw_digest else None
         index = self.engine.index
         require_repository(index, name)
         tags = []
@@ -54,9 +50,8 @@ class TagApi:
         changes = attribute_changes(await request.body(), what="tag")
         index = self.engine.index
         record = require_tag(index, name, tag)
-        updated = index.set_tag_attributes(name, tag, record.attributes.changed(**changes))
-        if updated is None:
-            raise RegistryError("TAG_UNKNOWN", f"tag {tag} was deleted meanwhile", detail={"name": name, "tag": tag})
+        # None when it was deleted meanwhile: the lookup then answers TAG_UNKNOWN.
+        updated = index.set_tag_attributes(name, tag, record.attributes.changed(**changes)) or require_tag(index, name, tag)
         return JSONResponse({"registry": registry_of(request), "imageName": name, "tag": tag_json(updated)})
 
     async def delete(self, request: Request) -> Response:
@@ -67,5 +62,5 @@ class TagApi:
         ensure_allowed(f"repository {name}", require_repository(index, name).attributes, "delete")
         ensure_allowed(f"tag {name}:{tag}", record.attributes, "delete")
         if not index.delete_tag(name, tag):
-            raise RegistryError("TAG_UNKNOWN", f"tag {tag} does not exist in repository {name}", detail={"name": name, "tag": tag})
+            require_tag(index, name, tag)  # deleted meanwhile: TAG_UNKNOWN
         return Response(status_code=202)
