@@ -43,9 +43,10 @@ def run_distribution(
         config["http"]["tls"] = {"certificate": str(tls[0]), "key": str(tls[1])}
     config_path = workdir / "distribution.yml"
     config_path.write_text(yaml.safe_dump(config))
-    process = subprocess.Popen(
-        [binary, "serve", str(config_path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # A file, not a pipe nobody reads: distribution logs every 404 at level error, and a full
+    # pipe would block the registry mid-request after a few hundred of them.
+    log = (workdir / "distribution.log").open("wb")
+    process = subprocess.Popen([binary, "serve", str(config_path)], stdout=subprocess.DEVNULL, stderr=log)
     try:
         wait_for_port(port)
         scheme = "https" if tls else "http"
@@ -56,6 +57,7 @@ def run_distribution(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 def htpasswd_auth(workdir: Path, users: dict[str, str]) -> dict:
