@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import ssl
 from typing import Any
+
+import httpx
 
 
 class RegistryError(Exception):
@@ -59,10 +63,6 @@ def error_code(body: bytes) -> tuple[str | None, str | None]:
 
 def network_error(exc: Exception, host: str, timeout: float) -> Unreachable:
     """The one sentence for an httpx transport failure talking to `host`."""
-    import ssl
-
-    import httpx
-
     if isinstance(exc, httpx.TimeoutException):
         return Unreachable(f"{host} did not answer within {timeout:g} s; check the network, or raise the timeout")
     cause: BaseException | None = exc
@@ -85,6 +85,12 @@ def network_error(exc: Exception, host: str, timeout: float) -> Unreachable:
 
 
 def _reason(exc: Exception) -> str:
+    # The root OSError says it best ("Connection refused"); httpx wraps it in generic words.
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno:
+            return os.strerror(cause.errno)
+        cause = cause.__cause__ or cause.__context__
     text = str(exc).strip()
     # Socket errors read "[Errno 111] Connection refused"; the errno helps nobody.
     if text.startswith("[Errno") and "]" in text:

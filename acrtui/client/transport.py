@@ -131,7 +131,10 @@ def status_error(status: int, body: bytes, host: str, what: str, repo: str | Non
         if code == "NAME_UNKNOWN" and repo:
             return NotFound(f"repository {repo} does not exist on {host}; check its name", status=status, code=code)
         return NotFound(f"{what} was not found on {host}; check the name", status=status, code=code)
-    if status == 403:
+    if status == 403 or code == "DENIED":
+        if detail:
+            # The registry's own words name the cause (a lock, a missing role, an index using it).
+            return Denied(f"{host} refused the request for {what}: {detail}", status=status, code=code)
         return Denied(f"{host} denied access to {what}; ask for permission or use other credentials", status=status, code=code)
     if status in (405, 501) or code == "UNSUPPORTED":
         return Unsupported(f"{host} does not support this operation on {what}", status=status, code=code)

@@ -1,0 +1,60 @@
+"""ACR metadata through `/acr/v1` on the embedded engine: times, locks, ordering, counts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from acrtui.client import Denied, Locks, RegistryClient, resolve_registry
+from tests.client.images import layer, push_image
+
+REPO = "team/app"
+
+
+@pytest.fixture
+async def acr(embedded_registry) -> AsyncIterator[RegistryClient]:
+    async with RegistryClient(resolve_registry(embedded_registry, {}), find_credentials=None) as client:
+        assert await client.supports_acr()
+        yield client
+
+
+async def test_tags_manifests_and_repository_metadata(acr):
+    old = await push_image(acr, REPO, "1.0", layers=[layer({"f": b"1"})])
+    new = await push_image(acr, REPO, "2.0", layers=[layer({"f": b"2"})])
+    untagged = await push_image(acr, REPO, None, layers=[layer({"f": b"3"})])
+
+    by_name = (await acr.tag_infos(REPO)).items
+    assert [(t.name, t.digest) for t in by_name] == [("1.0", old.digest), ("2.0", new.digest)]
+    assert all(t.created and t.last_update and t.locks == Locks() for t in by_name)
+    newest_first = (await acr.tag_infos(REPO, orderby="timedesc")).items
+    assert [t.name for t in newest_first] == ["2.0", "1.0"]
+
+    first = await acr.tag_infos(REPO, n=1)
+    assert [t.name for t in first.items] == ["1.0"] and first.next_last == "1.0"
+    second = await acr.tag_infos(REPO, n=1, last=first.next_last)
+    assert [t.name for t in second.items] == ["2.0"]
+
+    manifests = {m.digest: m for m in (await acr.manifest_infos(REPO)).items}
+    assert set(manifests) == {old.digest, new.digest, untagged.digest}
+    assert manifests[untagged.digest].tags == [] and manifests[old.digest].tags == ["1.0"]
+    assert manifests[old.digest].architecture == "amd64" and manifests[old.digest].size
+
+    info = await acr.repository_info(REPO)
+    assert (info.name, info.tag_count, info.manifest_count) == (REPO, 2, 3)
+
+
+async def test_locks(acr):
+    image = await push_image(acr, REPO, "1.0", layers=[layer({"f": b"locked"})])
+    locks = await acr.set_tag_locks(REPO, "1.0", write_enabled=False, delete_enabled=False)
+    assert locks.locked and locks.read_enabled
+    [tag] = (await acr.tag_infos(REPO)).items
+    assert tag.locks == locks
+    with pytest.raises(Denied) as excinfo:
+        await acr.delete_tag(REPO, "1.0")
+    assert "is locked" in excinfo.value.message and "\n" not in excinfo.value.message
+    assert (await acr.set_tag_locks(REPO, "1.0", write_enabled=True, delete_enabled=True)) == Locks()
+    manifest_locks = await acr.set_manifest_locks(REPO, image.digest, delete_enabled=False)
+    assert not manifest_locks.delete_enabled and manifest_locks.write_enabled
+    with pytest.raises(ValueError, match="unknown lock attribute"):
+        await acr.set_tag_locks(REPO, "1.0", frozen=True)
