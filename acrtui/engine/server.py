@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -54,6 +57,26 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, minus re-raising the signal after its graceful shutdown.
+
+    uvicorn re-raises SIGTERM once it has drained, which kills the process before the engine's
+    index is closed; here SIGINT and SIGTERM end `run` normally and `serve` exits with 0.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def _uvicorn_config(engine: Engine, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(engine),
@@ -87,9 +110,8 @@ def serve_command(args: argparse.Namespace) -> int:
         return 2
     port = sock.getsockname()[1]
     try:
-        server = uvicorn.Server(_uvicorn_config(engine, args.log_level))
+        server = _Server(_uvicorn_config(engine, args.log_level))
         log.info("registry at http://%s:%d, data in %s", args.host, port, data_dir)
-        # uvicorn turns SIGINT and SIGTERM into a graceful shutdown and re-raises them afterwards.
         server.run(sockets=[sock])
     finally:
         engine.close()
@@ -128,7 +150,7 @@ class EmbeddedServer:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(_uvicorn_config(self.engine, self.log_level))
+        self._server = _Server(_uvicorn_config(self.engine, self.log_level))
         self._thread = threading.Thread(target=self._run, args=(sock,), name=f"acrtui-engine:{self.port}", daemon=True)
         self._thread.start()
         while not self._server.started and self._thread.is_alive():
