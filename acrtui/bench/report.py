@@ -56,6 +56,7 @@ def to_text(run: BenchRun) -> str:
     header = ["scenario", "count", "ops/s", "MB/s", "p50 ms", "p99 ms", ""]
     rows = [_row(r) for r in run.results if r.status == "ok"]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    widths[0] = max(len(r.title) for r in [*run.results, ScenarioResult("", header[0], "")])
 
     def render(row: list[str]) -> str:
         cells = [row[0].ljust(widths[0])] + [cell.rjust(widths[i]) for i, cell in enumerate(row[1:-1], 1)]

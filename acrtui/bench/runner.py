@@ -17,6 +17,7 @@ from acrtui.bench.stats import ScenarioResult
 from acrtui.bench.workers import timed
 from acrtui.client.auth import Authenticator
 from acrtui.client.credentials import Credentials, docker_credentials
+from acrtui.client.errors import AuthError
 from acrtui.client.errors import RegistryError as ClientError
 from acrtui.client.errors import network_error
 
@@ -81,10 +82,12 @@ async def _check_registry(http: RegistryHTTP, url: str, host: str) -> None:
         response = await http.ping()
     except httpx.HTTPError as error:
         raise BenchAbort(f"{network_error(error, host, REQUEST_TIMEOUT)}.") from None
+    except AuthError:
+        raise BenchAbort(f"{url} requires credentials; pass --username and --password (or docker login {host}).") from None
     except ClientError as error:
         raise BenchAbort(f"{error}.") from None
     if response.status_code == 401:
-        raise BenchAbort(f"{url} refused access to its API; pass --username and --password (or docker login {host}).")
+        raise BenchAbort(f"{url} refused these credentials; check --username and --password (or docker login {host}).")
     if response.status_code != 200:
         raise BenchAbort(f"{url} is not an OCI registry (GET /v2/ answered HTTP {response.status_code}); check the URL.")
 

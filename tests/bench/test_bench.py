@@ -94,3 +94,47 @@ def test_registry_without_deletes_skips_only_deletes(tmp_path):
     deletes = results["manifest-delete"]
     assert deletes["status"] == "skipped" and deletes["count"] == 0
     assert "refused a manifest DELETE" in deletes["reason"] and "storage.delete.enabled" in deletes["reason"]
+
+
+def test_registry_refusing_pushes_skips_with_one_sentence(token_registry):
+    # The token server grants anonymous users pull only, so every push is refused.
+    done = bench(token_registry.registry.url, "--scale", str(TEST_SCALE), "--only", "image-push", "--only", "manifest-get")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stdout.splitlines() if "skipped" in line]
+    assert len(lines) == 2
+    assert "skipped: the registry refused a push" in lines[0] and "--username/--password" in lines[0]
+    assert lines[1].endswith("skipped: same as above")
+
+
+def test_credentials_open_a_token_registry(token_registry):
+    from tests.client.conftest import PASSWORD, USER
+
+    done = bench(
+        token_registry.registry.url, "--json", "--scale", str(TEST_SCALE), "--username", USER, "--password", PASSWORD,
+        "--only", "image-push", "--only", "catalog-full",
+    )
+    assert done.returncode == 0, done.stderr
+    assert all(s["status"] == "ok" for s in json.loads(done.stdout)["scenarios"])
+
+
+def test_basic_auth_from_the_environment(basic_registry):
+    import os
+
+    from tests.client.conftest import PASSWORD, USER
+
+    env = {**os.environ, "ACRTUI_BENCH_USERNAME": USER, "ACRTUI_BENCH_PASSWORD": PASSWORD}
+    done = subprocess.run(
+        [sys.executable, "-m", "acrtui", "bench", basic_registry.url, "--json", "--scale", str(TEST_SCALE),
+         "--only", "manifest-get"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["scenarios"][0]["status"] == "ok"
+
+
+def test_missing_credentials_is_one_sentence(basic_registry):
+    done = bench(basic_registry.url, "--quick")
+    assert done.returncode == 2 and done.stdout == ""
+    message = done.stderr.strip()
+    assert "\n" not in message and "requires credentials; pass --username and --password" in message
