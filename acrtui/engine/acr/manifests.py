@@ -11,7 +11,8 @@ from starlette.responses import JSONResponse, Response
 from acrtui.engine.access import Access
 from acrtui.engine.acr.lookups import manifest_digest, registry_of, repository_name, require_manifest, require_repository
 from acrtui.engine.acr.paging import cut, page_headers, page_request
-from acrtui.engine.acr.shapes import attribute_changes, manifest_json
+from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, manifest_json
+from acrtui.engine.distribution.common import read_body
 from acrtui.engine.state import Engine
 
 
@@ -44,7 +45,7 @@ class ManifestApi:
     async def patch(self, request: Request) -> Response:
         name, digest = repository_name(request), manifest_digest(request)
         self.engine.gate.authorize(request, Access(name, "push"))
-        changes = attribute_changes(await request.body(), what="manifest")
+        changes = attribute_changes(await read_body(request, MAX_BODY, "manifest attributes"), what="manifest")
         index = self.engine.index
         record = require_manifest(index, name, digest)
         # None when it was deleted meanwhile: the lookup then answers MANIFEST_UNKNOWN.

@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from acrtui.engine.acr.lookups import registry_of
+from acrtui.engine.acr.shapes import MAX_BODY
 from acrtui.engine.acr.tokens import ACCESS_LIFETIME, InvalidScope, InvalidToken, TokenIssuer, parse_scopes
+from acrtui.engine.distribution.common import read_body
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.state import Engine
 
@@ -33,7 +35,7 @@ async def _form(request: Request) -> dict[str, str]:
     if content_type != _FORM:
         raise RegistryError("PARAMETER_INVALID", f"send the token request as {_FORM}, not {content_type or 'no content type'}")
     try:
-        return dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        return dict(parse_qsl((await read_body(request, MAX_BODY, "token request")).decode(), keep_blank_values=True))
     except UnicodeDecodeError:
         raise RegistryError("PARAMETER_INVALID", "the token request form is not valid UTF-8") from None
 

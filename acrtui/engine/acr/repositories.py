@@ -8,7 +8,8 @@ from starlette.responses import JSONResponse, Response
 from acrtui.engine.access import Access, ensure_allowed
 from acrtui.engine.acr.lookups import registry_of, repository_name, require_repository
 from acrtui.engine.acr.paging import cut, page_headers, page_request
-from acrtui.engine.acr.shapes import attribute_changes, repository_json
+from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, repository_json
+from acrtui.engine.distribution.common import read_body
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.state import Engine
 
@@ -32,10 +33,10 @@ class RepositoryApi:
     async def patch(self, request: Request) -> Response:
         name = repository_name(request)
         self.engine.gate.authorize(request, Access(name, "push"))
-        changes = attribute_changes(await request.body(), what="repository", read_only={"teleportEnabled": False})
-        record = require_repository(self.engine.index, name)
-        # None when it was deleted meanwhile: the lookup then answers NAME_UNKNOWN.
+        changes = attribute_changes(await read_body(request, MAX_BODY, "repository attributes"), what="repository", read_only={"teleportEnabled": False})
         index = self.engine.index
+        record = require_repository(index, name)
+        # None when it was deleted meanwhile: the lookup then answers NAME_UNKNOWN.
         updated = index.set_repository_attributes(name, record.attributes.changed(**changes)) or require_repository(index, name)
         return JSONResponse(repository_json(registry_of(request), updated))
 

@@ -14,6 +14,9 @@ from acrtui.engine.errors import RegistryError
 from acrtui.engine.storage import Attributes, ManifestRecord, RepositoryRecord, TagRecord
 from acrtui.oci.manifest import parse_manifest
 
+# A PATCH body is a handful of booleans; anything near this size is not one.
+MAX_BODY = 1 << 20
+
 # JSON name -> Attributes field, in the order ACR writes them.
 ATTRIBUTE_FIELDS: dict[str, str] = {
     "deleteEnabled": "delete_enabled",

@@ -8,8 +8,8 @@ from starlette.responses import JSONResponse, Response
 from acrtui.engine.access import Access, ensure_allowed
 from acrtui.engine.acr.lookups import registry_of, repository_name, require_repository, require_tag, tag_name
 from acrtui.engine.acr.paging import cut, page_headers, page_request
-from acrtui.engine.acr.shapes import attribute_changes, tag_json
-from acrtui.engine.distribution.common import parse_digest
+from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, tag_json
+from acrtui.engine.distribution.common import parse_digest, read_body
 from acrtui.engine.state import Engine
 
 
@@ -47,7 +47,7 @@ class TagApi:
     async def patch(self, request: Request) -> Response:
         name, tag = repository_name(request), tag_name(request)
         self.engine.gate.authorize(request, Access(name, "push"))
-        changes = attribute_changes(await request.body(), what="tag")
+        changes = attribute_changes(await read_body(request, MAX_BODY, "tag attributes"), what="tag")
         index = self.engine.index
         record = require_tag(index, name, tag)
         # None when it was deleted meanwhile: the lookup then answers TAG_UNKNOWN.

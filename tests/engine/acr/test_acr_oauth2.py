@@ -78,6 +78,8 @@ def test_token_endpoint_forms_and_errors(acr):
     r = acr.http.post("/oauth2/token", data={"grant_type": "refresh_token", "service": acr.host, "refresh_token": tampered})
     assert r.status_code == 401 and "not issued by this registry" in _errors(r)[0]["message"]
 
+    r = acr.http.post("/oauth2/token", content=b"a" * (2 << 20), headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
     r = acr.http.post("/oauth2/token", json=form)
     assert r.status_code == 400 and "x-www-form-urlencoded" in _errors(r)[0]["message"]
     r = acr.http.post("/oauth2/exchange", data={"grant_type": "access_token", "service": acr.host})

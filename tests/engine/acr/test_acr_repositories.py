@@ -106,6 +106,7 @@ def test_patch_rejects_bad_bodies(acr):
         r = acr.http.patch("/acr/v1/app", content=body, headers={"content-type": "application/json"})
         assert r.status_code == 400, body
         assert _errors(r)[0]["code"] == "PARAMETER_INVALID" and words in _errors(r)[0]["message"]
+    assert acr.http.patch("/acr/v1/app", content=b" " * (2 << 20)).status_code == 413
     assert acr.http.patch("/acr/v1/app", json={"teleportEnabled": False}).status_code == 200
     assert acr.http.get("/acr/v1/app").json()["changeableAttributes"]["deleteEnabled"] is True
 
