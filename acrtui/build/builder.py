@@ -29,7 +29,7 @@ from acrtui.build.dockerfile import Dockerfile, Heredoc, Instruction, Stage, loa
 from acrtui.build.dockerignore import load_matcher
 from acrtui.build.errors import BuildError
 from acrtui.build.layerindex import LayerIndex
-from acrtui.build.layers import LayerBlob, LayerEntry, source_date_epoch, write_layer
+from acrtui.build.layers import LayerEntry, source_date_epoch, write_layer
 from acrtui.build.platforms import check_can_run, host_platform, parse_platform, platform_args
 from acrtui.build.rootfs import apply_layer, diff, resolve_in_root, snapshot
 from acrtui.build.sandbox import MOUNT_POINTS, RunSpec, run_isolated

@@ -131,3 +131,14 @@ def _add(tar: tarfile.TarFile, entry: LayerEntry, name: str, mtime: int) -> None
     with entry.source.open("rb") as f:
         info.size = os.fstat(f.fileno()).st_size
         tar.addfile(info, f)
+
+
+def compress_tar(stream: BinaryIO, dest: Path) -> LayerBlob:
+    """Gzip an uncompressed tar stream as a layer blob (fixed level, mtime 0), hashing both sides."""
+    with dest.open("wb") as out:
+        compressed = _Hashing(out)
+        with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, compresslevel=GZIP_LEVEL, mtime=0) as gz:
+            raw = _Hashing(gz)
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                raw.write(chunk)
+    return LayerBlob(f"sha256:{compressed.sha.hexdigest()}", f"sha256:{raw.sha.hexdigest()}", compressed.size, dest)

@@ -1,7 +1,7 @@
 """Where images come from and go to, behind two small interfaces.
 
 `ImageSource` resolves a reference to a manifest and fetches blobs; `ImageSink` receives blobs and
-manifests. The registry client implements both (acrtui.build.registry) and so does an OCI image
+manifests. The registry client implements both (acrtui.build.registry.RegistryStore) and so does an OCI image
 layout directory (below): the standard on-disk format (`oci-layout`, `index.json`,
 `blobs/sha256/…`) that skopeo, buildah and `acrtui import` read and write.
 """
@@ -45,8 +45,10 @@ class ImageSink(Protocol):
 
     async def has_blob(self, repo: str, digest: str) -> bool: ...
 
-    async def put_blob(self, repo: str, digest: str, path: Path) -> bool:
-        """Store the blob unless present; True when bytes were sent."""
+    async def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool:
+        """Make a blob of `from_repo` part of `repo` without sending it; False when not possible."""
+
+    async def put_blob(self, repo: str, digest: str, path: Path) -> None: ...
 
     async def put_manifest(self, repo: str, reference: str, raw: bytes, media_type: str) -> str: ...
 
@@ -110,16 +112,18 @@ class OciLayout:
     async def has_blob(self, repo: str, digest: str) -> bool:
         return self._blob(digest).is_file()
 
-    async def put_blob(self, repo: str, digest: str, path: Path) -> bool:
+    async def mount_blob(self, repo: str, digest: str, from_repo: str) -> bool:
+        return self._blob(digest).is_file()  # one blob store for every repository
+
+    async def put_blob(self, repo: str, digest: str, path: Path) -> None:
         self._ensure()
         target = self._blob(digest)
         if target.is_file():
-            return False
+            return
         fd, tmp = tempfile.mkstemp(dir=target.parent)
         os.close(fd)
         shutil.copyfile(path, tmp)
         os.replace(tmp, target)
-        return True
 
     async def put_manifest(self, repo: str, reference: str, raw: bytes, media_type: str) -> str:
         self._ensure()

@@ -13,6 +13,7 @@ import pytest
 
 from acrtui.build.builder import BuildOptions, BuildResult, NativeBuilder
 from acrtui.build.cache import BuildCache
+from acrtui.build.push import push_result
 from acrtui.build.store import OciLayout
 from acrtui.oci.config import ImageConfig
 from tests.support.tools import require_tool
@@ -54,13 +55,7 @@ class Built:
 
 
 async def push_to_layout(result: BuildResult, cache: BuildCache, layout: OciLayout, repo: str, tag: str) -> None:
-    for image in result.images:
-        await layout.put_blob(repo, image.config_digest, cache.blob_path(image.config_digest))
-        for layer in image.layers:
-            await layout.put_blob(repo, layer.digest, cache.blob_path(layer.digest))
-        if len(result.images) > 1:
-            await layout.put_manifest(repo, image.digest, image.manifest, "application/vnd.oci.image.manifest.v1+json")
-    await layout.put_manifest(repo, tag, result.manifest, result.media_type)
+    await push_result(result, layout, cache, repo, [tag])
 
 
 @pytest.fixture(scope="session")
