@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from acrtui.client import RegistryClient
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -23,6 +28,73 @@ def _bench(args: argparse.Namespace) -> int:
     from acrtui.bench import bench_command
 
     return bench_command(args)
+
+
+SERVE_PORT = 5000
+
+
+@asynccontextmanager
+async def open_command_registry(target: str | None) -> AsyncIterator["RegistryClient"]:
+    """The registry a command talks to: `--registry` when given; else the `acrtui serve` already
+    answering on 127.0.0.1:SERVE_PORT; else an engine started in-process on the default data
+    dir for the duration of the command."""
+    from acrtui.client import Profile, RegistryClient, RegistryError, resolve_registry
+
+    if target:
+        async with RegistryClient(resolve_registry(target)) as client:
+            await client.ping()
+            yield client
+        return
+    running = RegistryClient(Profile(name="local", url=f"http://127.0.0.1:{SERVE_PORT}"), timeout=2.0)
+    try:
+        await running.ping()
+        found = await running.supports_acr()
+    except RegistryError:
+        found = False
+    if found:
+        try:
+            yield running
+        finally:
+            await running.aclose()
+        return
+    await running.aclose()
+    from acrtui.engine.server import EmbeddedServer, default_data_dir
+
+    async with EmbeddedServer(default_data_dir()) as server:
+        async with RegistryClient(Profile(name="embedded", url=server.url)) as client:
+            yield client
+
+
+def _build(args: argparse.Namespace) -> int:
+    from acrtui.build.commands import build_command
+
+    return build_command(args, open_command_registry)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from acrtui.build.commands import import_command
+
+    return import_command(args, open_command_registry)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from acrtui.build.commands import watch_command
+
+    return watch_command(args, open_command_registry)
+
+
+def _add_build_commands(sub: argparse._SubParsersAction) -> None:
+    from acrtui.build.arguments import add_build_arguments, add_import_arguments
+
+    build = sub.add_parser("build", help="build an image from a Dockerfile and push it (no Docker engine needed)")
+    add_build_arguments(build)
+    build.set_defaults(handler=_build)
+    imp = sub.add_parser("import", help="bring an image in from a registry, OCI layout, docker save archive or root file system")
+    add_import_arguments(imp)
+    imp.set_defaults(handler=_import)
+    watch = sub.add_parser("watch", help="rebuild and push on every save")
+    add_build_arguments(watch, watch=True)
+    watch.set_defaults(handler=_watch)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--keep", action="store_true", help="leave what the run pushed in the registry")
     bench.add_argument("--scale", type=float, default=None, help=argparse.SUPPRESS)
     bench.set_defaults(handler=_bench)
+    _add_build_commands(sub)
     return parser
 
 
