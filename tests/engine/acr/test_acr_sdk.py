@@ -145,3 +145,19 @@ def test_write_lock_refuses_overwrite_and_delete_through_v2(acr, client):
     assert acr.v2.put_manifest("app", "v1", second.body).status_code == 201
     client.delete_manifest("app", first.digest)
     assert [m.digest for m in client.list_manifest_properties("app")] == [second.digest]
+
+
+def test_read_and_list_locks_seen_through_the_sdk(acr, client):
+    image = acr.push("app", "v1", seed="1")
+    acr.push("app", "v2", seed="2")
+    client.update_manifest_properties("app", image.digest, can_read=False)
+    with pytest.raises(HttpResponseError) as refused:
+        client.get_manifest("app", "v1")
+    assert refused.value.status_code == 403
+    assert client.get_manifest_properties("app", image.digest).can_read is False  # metadata stays readable
+
+    client.update_tag_properties("app", "v2", can_list=False)
+    assert [t.name for t in client.list_tag_properties("app")] == ["v1"]
+    client.update_repository_properties("app", can_list=False)
+    assert list(client.list_repository_names()) == []
+    assert client.get_repository_properties("app").can_list is False
