@@ -135,7 +135,6 @@ class Authenticator:
         self._looked_up = credentials is not None
         self._aad_token = aad_token
         self._scheme: str | None = None
-        self._bearer: Challenge | None = None
         self._tokens: dict[frozenset[str], _Token] = {}
         self._refresh_token: str | None = None
         self._lock = asyncio.Lock()
@@ -172,8 +171,12 @@ class Authenticator:
         creds = await self.credentials()
         if bearer is not None:
             async with self._lock:
-                self._scheme, self._bearer = "bearer", bearer
+                self._scheme = "bearer"
                 needed = merge_scopes([*scopes, *bearer.scopes])
+                # Concurrent requests that met the same challenge share the token the first one fetched.
+                for granted, token in self._tokens.items():
+                    if token.valid() and covers(granted, needed) and sent != f"Bearer {token.value}":
+                        return {"Authorization": f"Bearer {token.value}"}
                 token = await self._fetch_token(bearer, needed, creds)
                 self._tokens = {k: t for k, t in self._tokens.items() if t.valid()}
                 self._tokens[needed] = token

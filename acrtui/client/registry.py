@@ -166,7 +166,9 @@ class RegistryClient:
         except InvalidManifest as exc:
             declared = _declared_media_type(raw) or (content_type or "").split(";")[0].strip()
             if declared and declared not in mt.MANIFESTS:
-                raise Unsupported(f"{what} has media type {declared}, which acrtui cannot read") from None
+                raise Unsupported(
+                    f"{what} has media type {declared}, which acrtui cannot read; inspect it with a tool that knows that type"
+                ) from None
             raise RegistryError(f"{what} is not a valid manifest ({exc}); push it again") from None
         return FetchedManifest(digest=digest, media_type=manifest.media_type, raw=raw, manifest=manifest)
 

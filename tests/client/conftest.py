@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from acrtui.client import RegistryClient, resolve_registry
-from tests.client.token_server import ISSUER, SERVICE, TokenServer, run_token_server
+from tests.client.token_server import ISSUER, SERVICE, TokenServer, make_certificate, run_token_server
 from tests.support.distribution import Distribution, htpasswd_auth, run_distribution, token_auth
 
 USER, PASSWORD = "alice", "correct horse"
@@ -27,10 +28,17 @@ def basic_registry(tmp_path) -> Iterator[Distribution]:
         yield registry
 
 
+@pytest.fixture(scope="session")
+def token_certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """One signing key for every token server of the session: RSA key generation is slow."""
+    return make_certificate(tmp_path_factory.mktemp("token-cert"), "acrtui-test-token")
+
+
 @pytest.fixture
-def token_registry(tmp_path) -> Iterator[TokenRegistry]:
+def token_registry(tmp_path, token_certificate) -> Iterator[TokenRegistry]:
     with run_token_server(
-        tmp_path, users={USER: PASSWORD}, refresh_tokens={"identity-alice": USER}, aad_tokens={"aad-alice": USER}
+        tmp_path, users={USER: PASSWORD}, refresh_tokens={"identity-alice": USER}, aad_tokens={"aad-alice": USER},
+        certificate=token_certificate,
     ) as tokens:
         auth = token_auth(tokens.realm, SERVICE, ISSUER, tokens.cert)
         with run_distribution(tmp_path, auth=auth) as registry:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
 
-from acrtui.client import Denied, Locks, RegistryClient, resolve_registry
+from acrtui.client import Denied, Locks, RegistryClient, Unsupported, resolve_registry
+from acrtui.engine.storage.records import ManifestRecord
+from acrtui.oci.digest import sha256_digest
 from tests.client.images import layer, push_image
 
 REPO = "team/app"
+ARTIFACT = "application/vnd.oci.artifact.manifest.v1+json"
 
 
 @pytest.fixture
@@ -58,3 +62,18 @@ async def test_locks(acr):
     assert not manifest_locks.delete_enabled and manifest_locks.write_enabled
     with pytest.raises(ValueError, match="unknown lock attribute"):
         await acr.set_tag_locks(REPO, "1.0", frozen=True)
+
+
+async def test_a_manifest_of_unknown_media_type(engine_server, acr):
+    """Planted through the engine's own index (no registry accepts such a push any more), as ACR
+    still serves OCI 1.1-rc artifact manifests pushed years ago."""
+    body = json.dumps({"mediaType": ARTIFACT, "artifactType": "application/vnd.example", "blobs": []}).encode()
+    record = ManifestRecord(repository=REPO, digest=sha256_digest(body), media_type=ARTIFACT, body=body)
+    engine_server.engine.index.put_manifest(record, "old-artifact")
+    with pytest.raises(Unsupported) as excinfo:
+        await acr.get_manifest(REPO, "old-artifact")
+    assert excinfo.value.message == (
+        f"manifest {REPO}:old-artifact has media type {ARTIFACT}, which acrtui cannot read; "
+        "inspect it with a tool that knows that type")
+    [tag] = (await acr.tag_infos(REPO)).items  # listing still works around it
+    assert tag.digest == record.digest

@@ -3,6 +3,7 @@ real token server (Docker's token protocol and ACR's refresh-token / AAD exchang
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -76,6 +77,17 @@ async def test_bearer_tokens_with_password_are_cached_per_scope(token_registry, 
     assert {e["how"] for e in tokens.log} == {"basic"} and {e["user"] for e in tokens.log} == {USER}
     assert ["repository:team/app:pull,push"] in [e["scopes"] for e in tokens.log]
     assert secret_free(caplog.text)
+
+
+async def test_concurrent_requests_share_one_token(token_registry):
+    url, tokens = token_registry.registry.url, token_registry.tokens
+    async with RegistryClient(profile(url, Credentials(USER, PASSWORD)), find_credentials=None) as client:
+        await push_image(client, REPO, "1.0", layers=[layer({"f": b"x"})])
+    before = len(tokens.log)
+    async with RegistryClient(profile(url, Credentials(USER, PASSWORD)), find_credentials=None) as client:
+        fetched = await asyncio.gather(*(client.get_manifest(REPO, "1.0") for _ in range(8)))
+    assert len({f.digest for f in fetched}) == 1
+    assert len(tokens.log) == before + 1
 
 
 async def test_bearer_anonymous_may_pull_but_not_push(token_registry):

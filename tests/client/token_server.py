@@ -159,8 +159,10 @@ def run_token_server(
     aad_tokens: dict[str, str] | None = None,
     anonymous_actions: tuple[str, ...] = ("pull",),
     lifetime: int = 300,
+    certificate: tuple[Path, Path] | None = None,
 ) -> Iterator[TokenServer]:
-    cert, key = make_certificate(workdir, "acrtui-test-token")
+    """`certificate` (cert, key) saves making a new RSA key for every server."""
+    cert, key = certificate or make_certificate(workdir, "acrtui-test-token")
     port = free_port()
     state = TokenServer(
         url=f"http://127.0.0.1:{port}", cert=cert, key=key, users=dict(users or {}),
