@@ -40,10 +40,11 @@ def write_layer(path: Path, how: str) -> None:
 
 
 def measure(path: Path, hash_contents: bool) -> dict[str, float]:
-    start = time.perf_counter()
+    # CPU time as well as wall time: on a shared machine the wall clock mostly measures the neighbours.
+    start, cpu = time.perf_counter(), time.process_time()
     with open(path, "rb") as blob:
         listing = list_layer(blob, hash_contents=hash_contents)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     assert len(listing.entries) == FILES
     tracemalloc.start()
     with open(path, "rb") as blob:
@@ -52,7 +53,8 @@ def measure(path: Path, hash_contents: bool) -> dict[str, float]:
     tracemalloc.stop()
     return {
         "seconds": seconds,
-        "mb_per_s": listing.tar_size / seconds / 1e6,
+        "cpu_seconds": cpu_seconds,
+        "mb_per_s": listing.tar_size / cpu_seconds / 1e6,
         "tar_mb": listing.tar_size / 1e6,
         "blob_mb": path.stat().st_size / 1e6,
         "peak_mb": peak / 1e6,
@@ -68,16 +70,17 @@ def run(tmp: Path) -> list[str]:
             m = measure(path, hashing)
             lines.append(
                 f"{how:4} hash={'on ' if hashing else 'off'} {FILES} files, tar {m['tar_mb']:.0f} MB, "
-                f"blob {m['blob_mb']:.0f} MB: {m['seconds']:.2f} s ({m['mb_per_s']:.0f} MB/s), "
+                f"blob {m['blob_mb']:.0f} MB: {m['cpu_seconds']:.2f} s CPU, {m['seconds']:.2f} s wall "
+                f"({m['mb_per_s']:.0f} MB/s of tar per CPU second), "
                 f"peak Python memory {m['peak_mb']:.1f} MB"
             )
     with open(tmp / "layer.tar.gzip", "rb") as blob:
         listing = list_layer(blob)
-    start = time.perf_counter()
+    cpu = time.process_time()
     image = ImageTree([listing, listing])
     image.at(1)
     result = efficiency(image.layers)
-    lines.append(f"tree at layer 1 + efficiency of 2 × {FILES} entries: {time.perf_counter() - start:.2f} s "
+    lines.append(f"tree at layer 1 + efficiency of 2 × {FILES} entries: {time.process_time() - cpu:.2f} s CPU "
                  f"(score {result.score:.2f})")
     return lines
 
