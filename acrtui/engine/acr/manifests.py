@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from acrtui.engine.access import Access
 from acrtui.engine.acr.lookups import manifest_digest, registry_of, repository_name, require_manifest, require_repository
 from acrtui.engine.acr.paging import cut, page_headers, page_request
-from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, manifest_json
+from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, listing, manifest_json
 from acrtui.engine.distribution.common import read_body
 from acrtui.engine.state import Engine
 
@@ -32,7 +32,7 @@ class ManifestApi:
             manifests = index.list_manifests(name, last=page.last, limit=page.fetch, include_hidden=False, order=page.order)
         manifests, more = cut(manifests, page)
         return JSONResponse(
-            {"registry": registry_of(request), "imageName": name, "manifests": [manifest_json(m) for m in manifests]},
+            listing({"registry": registry_of(request), "imageName": name}, "manifests", [manifest_json(m) for m in manifests]),
             headers=page_headers(request, page, manifests, more, key=lambda m: m.digest),
         )
 

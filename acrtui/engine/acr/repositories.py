@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from acrtui.engine.access import Access, ensure_allowed
 from acrtui.engine.acr.lookups import registry_of, repository_name, require_repository
 from acrtui.engine.acr.paging import cut, page_headers, page_request
-from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, repository_json
+from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, listing, repository_json
 from acrtui.engine.distribution.common import read_body
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.state import Engine
@@ -23,7 +23,7 @@ class RepositoryApi:
         page = page_request(request, ordered=False)
         names = self.engine.index.list_repositories(last=page.last, limit=page.fetch, include_hidden=False)
         names, more = cut(names, page)
-        return JSONResponse({"repositories": names}, headers=page_headers(request, page, names, more, key=str))
+        return JSONResponse(listing({}, "repositories", names), headers=page_headers(request, page, names, more, key=str))
 
     async def get(self, request: Request) -> Response:
         name = repository_name(request)

@@ -26,6 +26,12 @@ ATTRIBUTE_FIELDS: dict[str, str] = {
 }
 
 
+def listing(head: dict[str, Any], key: str, items: list[Any]) -> dict[str, Any]:
+    """A listing page. Like ACR, an empty page leaves the list out: acr-cli pages until the list
+    is missing and takes the cursor from the last item, so an empty list would break it."""
+    return {**head, key: items} if items else head
+
+
 def attributes_json(attributes: Attributes) -> dict[str, bool]:
     return {name: getattr(attributes, field) for name, field in ATTRIBUTE_FIELDS.items()}
 

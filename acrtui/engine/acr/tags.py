@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from acrtui.engine.access import Access, ensure_allowed
 from acrtui.engine.acr.lookups import registry_of, repository_name, require_repository, require_tag, tag_name
 from acrtui.engine.acr.paging import cut, page_headers, page_request
-from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, tag_json
+from acrtui.engine.acr.shapes import MAX_BODY, attribute_changes, listing, tag_json
 from acrtui.engine.distribution.common import parse_digest, read_body
 from acrtui.engine.state import Engine
 
@@ -34,7 +34,7 @@ class TagApi:
             )
         tags, more = cut(tags, page)
         return JSONResponse(
-            {"registry": registry_of(request), "imageName": name, "tags": [tag_json(t) for t in tags]},
+            listing({"registry": registry_of(request), "imageName": name}, "tags", [tag_json(t) for t in tags]),
             headers=page_headers(request, page, tags, more, key=lambda t: t.name, digest=digest),
         )
 

@@ -67,8 +67,9 @@ def test_manifest_listing_pages_by_digest_and_time(acr):
     assert _digests(acr.http.get(link[1 : link.index(">")])) == pushed[1::-1]
     oldest = acr.http.get("/acr/v1/app/_manifests", params={"orderby": "timeasc", "last": pushed[2]})
     assert _digests(oldest) == pushed[3:]
-    assert acr.http.get("/acr/v1/app/_manifests", params={"n": 0}).json()["manifests"] == []
-    assert acr.http.get("/acr/v1/app/_manifests", params={"last": "sha256:" + "f" * 64}).json()["manifests"] == []
+    empty = {"registry": acr.host, "imageName": "app"}  # an empty page leaves the list out, as ACR does
+    assert acr.http.get("/acr/v1/app/_manifests", params={"n": 0}).json() == empty
+    assert acr.http.get("/acr/v1/app/_manifests", params={"last": "sha256:" + "f" * 64}).json() == empty
     r = acr.http.get("/acr/v1/app/_manifests", params={"orderby": "newest"})
     assert r.status_code == 400 and _errors(r)[0]["code"] == "PARAMETER_INVALID"
 

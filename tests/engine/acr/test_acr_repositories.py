@@ -23,9 +23,9 @@ def test_catalog_pages_with_link_headers(acr):
     assert "link" not in second.headers  # an exactly full last page has no next link
 
     assert acr.http.get("/acr/v1/_catalog").json()["repositories"] == ["api", "db", "team/app", "web"]
-    assert acr.http.get("/acr/v1/_catalog", params={"n": 0}).json() == {"repositories": []}
+    assert acr.http.get("/acr/v1/_catalog", params={"n": 0}).json() == {}  # ACR leaves an empty list out
     past = acr.http.get("/acr/v1/_catalog", params={"last": "zzz"})
-    assert past.json() == {"repositories": []} and "link" not in past.headers
+    assert past.json() == {} and "link" not in past.headers
 
 
 def test_catalog_rejects_bad_n_and_orderby(acr):
@@ -139,4 +139,4 @@ def test_delete_repository_and_its_locks(acr):
     assert sorted(body["tagsDeleted"]) == ["v1", "v2"] and digest in body["manifestsDeleted"]
     assert len(body["manifestsDeleted"]) == 2
     assert acr.http.get("/acr/v1/app").status_code == 404
-    assert acr.http.get("/acr/v1/_catalog").json() == {"repositories": []}
+    assert acr.http.get("/acr/v1/_catalog").json() == {}

@@ -64,12 +64,13 @@ def test_paging_by_name_and_by_time(acr):
 def test_paging_edges(acr):
     acr.put_image("app", "a", seed="a")
     acr.put_image("app", "b", seed="b")
-    assert acr.http.get("/acr/v1/app/_tags", params={"n": 0}).json()["tags"] == []
+    empty = {"registry": acr.host, "imageName": "app"}  # an empty page leaves the list out, as ACR does
+    assert acr.http.get("/acr/v1/app/_tags", params={"n": 0}).json() == empty
     past = acr.http.get("/acr/v1/app/_tags", params={"last": "zz"})
-    assert past.status_code == 200 and past.json()["tags"] == [] and "link" not in past.headers
+    assert past.status_code == 200 and past.json() == empty and "link" not in past.headers
     # A time-ordered cursor that names no tag ends the listing instead of starting it over.
     gone = acr.http.get("/acr/v1/app/_tags", params={"last": "deleted", "orderby": "timedesc"})
-    assert gone.status_code == 200 and gone.json()["tags"] == []
+    assert gone.status_code == 200 and gone.json() == empty
     r = acr.http.get("/acr/v1/app/_tags", params={"orderby": "size"})
     assert r.status_code == 400 and _errors(r)[0]["code"] == "PARAMETER_INVALID"
     assert "timedesc" in _errors(r)[0]["message"]
