@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from acrtui.client import RegistryClient
+    from acrtui.engine.server import EmbeddedServer
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -65,6 +67,51 @@ async def open_command_registry(target: str | None) -> AsyncIterator["RegistryCl
             yield client
 
 
+def _tui(args: argparse.Namespace) -> int:
+    """`acrtui` without a command: the app on --registry/--profile, else on the embedded engine."""
+    from acrtui.client import Profile, RegistryError, load_profiles, resolve_registry
+    from acrtui.tui.app import run_app
+    from acrtui.tui.themes import ThemeError
+
+    try:
+        if args.profile:
+            profiles = load_profiles()
+            if args.profile not in profiles:
+                known = ", ".join(sorted(profiles)) or "none"
+                raise RegistryError(f"there is no profile named {args.profile!r} in the config file; known profiles: {known}")
+            return run_app(profiles[args.profile], read_only=args.read_only, theme=args.theme)
+        if args.registry:
+            return run_app(resolve_registry(args.registry), read_only=args.read_only, theme=args.theme)
+        from acrtui.engine.server import EmbeddedServer, default_data_dir
+
+        data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+        with EmbeddedServer(data_dir) as server:
+            _seed_embedded(server, data_dir)
+            return run_app(Profile(name="embedded", url=server.url), read_only=args.read_only, theme=args.theme)
+    except (RegistryError, ThemeError) as exc:
+        print(f"acrtui: {exc}", file=sys.stderr)
+        return 2
+
+
+def _seed_embedded(server: "EmbeddedServer", data_dir: Path) -> None:
+    """Fill a fresh embedded registry with the sample on first run (a marker file says it is done)."""
+    import asyncio
+
+    from acrtui.client import Profile, RegistryClient
+    from acrtui.sample import index_backdate, seed_sample_registry
+
+    marker = data_dir / "sample-seeded"
+    if marker.exists() or server.engine is None:
+        return
+    print("acrtui: first run, seeding the embedded registry with the sample…", file=sys.stderr)
+
+    async def seed() -> None:
+        async with RegistryClient(Profile(name="embedded", url=server.url)) as client:
+            await seed_sample_registry(client, marker=marker, backdate=index_backdate(server.engine.index.set_times))
+
+    asyncio.run(seed())
+
+
 def _build(args: argparse.Namespace) -> int:
     from acrtui.build.commands import build_command
 
@@ -99,7 +146,12 @@ def _add_build_commands(sub: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acrtui", description="A terminal workbench for container registries.")
-    parser.set_defaults(handler=None)
+    parser.set_defaults(handler=_tui)
+    parser.add_argument("--registry", metavar="HOST", help="open this registry (HOST[:PORT] or URL) instead of the embedded one")
+    parser.add_argument("--profile", metavar="NAME", help="open a profile from ~/.config/acrtui/config.yaml")
+    parser.add_argument("--theme", metavar="NAME", help="dark, light, high-contrast, or a theme file's name")
+    parser.add_argument("--read-only", action="store_true", help="disable every destructive action")
+    parser.add_argument("--data-dir", metavar="DIR", help="embedded registry data (default: $XDG_DATA_HOME/acrtui/registry)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the embedded registry headless")
