@@ -26,14 +26,13 @@ class ManifestApi:
         page = page_request(request, ordered=True)
         index = self.engine.index
         require_repository(index, name)
-        manifests = []
-        # As for tags: a vanished cursor has no place in time order, so the listing ends there.
-        if page.order == "name" or page.last is None or index.get_manifest(name, page.last) is not None:
-            manifests = index.list_manifests(name, last=page.last, limit=page.fetch, include_hidden=False, order=page.order)
+        manifests = index.list_manifests(
+            name, last=page.last, limit=page.fetch, include_hidden=False, order=page.order, last_time=page.last_time
+        )
         manifests, more = cut(manifests, page)
         return JSONResponse(
             listing({"registry": registry_of(request), "imageName": name}, "manifests", [manifest_json(m) for m in manifests]),
-            headers=page_headers(request, page, manifests, more, key=lambda m: m.digest),
+            headers=page_headers(request, page, manifests, more, key=lambda m: page.cursor(m.digest, m.updated)),
         )
 
     async def get(self, request: Request) -> Response:

@@ -25,17 +25,19 @@ class TagApi:
         digest = parse_digest(raw_digest) if raw_digest else None
         index = self.engine.index
         require_repository(index, name)
-        tags = []
-        # A time-ordered page continues from its cursor's time; a cursor that no longer exists
-        # has no place in that order, so the listing ends rather than starting over.
-        if page.order == "name" or page.last is None or index.get_tag(name, page.last) is not None:
-            tags = index.list_tags(
-                name, last=page.last, limit=page.fetch, include_hidden=False, order=page.order, digest=digest
-            )
+        tags = index.list_tags(
+            name,
+            last=page.last,
+            limit=page.fetch,
+            include_hidden=False,
+            order=page.order,
+            digest=digest,
+            last_time=page.last_time,
+        )
         tags, more = cut(tags, page)
         return JSONResponse(
             listing({"registry": registry_of(request), "imageName": name}, "tags", [tag_json(t) for t in tags]),
-            headers=page_headers(request, page, tags, more, key=lambda t: t.name, digest=digest),
+            headers=page_headers(request, page, tags, more, key=lambda t: page.cursor(t.name, t.updated), digest=digest),
         )
 
     async def get(self, request: Request) -> Response:

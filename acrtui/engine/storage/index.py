@@ -109,7 +109,10 @@ class MetaIndex(ABC):
         include_hidden: bool,
         order: Order = "name",
         digest: str | None = None,
-    ) -> list[TagRecord]: ...
+        last_time: str | None = None,
+    ) -> list[TagRecord]:
+        """Tags after `last`. In a time order `last_time` is the cursor's time, so paging survives the
+        cursor's deletion; without it the time is looked up, and a vanished `last` ends the listing."""
 
     @abstractmethod
     def tag_names(self, repository: str, *, last: str | None, limit: int | None) -> list[str] | None:
@@ -117,9 +120,16 @@ class MetaIndex(ABC):
 
     @abstractmethod
     def list_manifests(
-        self, repository: str, *, last: str | None, limit: int | None, include_hidden: bool, order: Order = "name"
+        self,
+        repository: str,
+        *,
+        last: str | None,
+        limit: int | None,
+        include_hidden: bool,
+        order: Order = "name",
+        last_time: str | None = None,
     ) -> list[ManifestRecord]:
-        """Manifests with their tags filled in; `name` order is by digest."""
+        """Manifests with their tags filled in; `name` order is by digest. `last_time` as for list_tags."""
 
     @abstractmethod
     def tags_of(self, repository: str, digest: str) -> list[str]: ...

@@ -442,14 +442,17 @@ class SqliteMetaIndex(MetaIndex):
         include_hidden: bool,
         order: Order = "name",
         digest: str | None = None,
+        last_time: str | None = None,
     ) -> list[TagRecord]:
         repo = self._repo_id(repository)
         if repo is None:
             return []
         cursor_time = None
         if last and order != "name":
-            row = self._one("SELECT updated FROM tags WHERE repo=? AND name=?", (repo, last))
-            cursor_time = row[0] if row else None
+            row = (last_time,) if last_time else self._one("SELECT updated FROM tags WHERE repo=? AND name=?", (repo, last))
+            if row is None:
+                return []
+            cursor_time = row[0]
         where, params, order_by = self._keyset(order, "name", "updated", cursor_time, last)
         sql = "SELECT name, digest, created, updated, attrs FROM tags WHERE repo=?" + where
         if not include_hidden:
@@ -472,15 +475,28 @@ class SqliteMetaIndex(MetaIndex):
         return [r[0] for r in rows]
 
     def list_manifests(
-        self, repository: str, *, last: str | None, limit: int | None, include_hidden: bool, order: Order = "name"
+        self,
+        repository: str,
+        *,
+        last: str | None,
+        limit: int | None,
+        include_hidden: bool,
+        order: Order = "name",
+        last_time: str | None = None,
     ) -> list[ManifestRecord]:
         repo = self._repo_id(repository)
         if repo is None:
             return []
         cursor_time = None
         if last and order != "name":
-            row = self._one("SELECT updated FROM manifests WHERE repo=? AND digest=?", (repo, last))
-            cursor_time = row[0] if row else None
+            row = (
+                (last_time,)
+                if last_time
+                else self._one("SELECT updated FROM manifests WHERE repo=? AND digest=?", (repo, last))
+            )
+            if row is None:
+                return []
+            cursor_time = row[0]
         where, params, order_by = self._keyset(order, "m.digest", "m.updated", cursor_time, last)
         sql = f"SELECT {_MANIFEST_COLUMNS} FROM manifests m WHERE m.repo=?" + where
         if not include_hidden:

@@ -52,13 +52,37 @@ def test_paging_by_name_and_by_time(acr):
 
     newest = acr.http.get("/acr/v1/app/_tags", params={"n": 2, "orderby": "timedesc"})
     assert _names(newest) == pushed[::-1][:2]
-    assert parse_qs(urlsplit(_next(newest)).query) == {"last": ["t0"], "n": ["2"], "orderby": ["timedesc"]}
+    query = parse_qs(urlsplit(_next(newest)).query)
+    assert (query["n"], query["orderby"]) == (["2"], ["timedesc"])
+    cursor, _, cursor_time = query["last"][0].partition("@")  # a time order's cursor carries the tag's time
+    assert (cursor, cursor_time) == ("t0", newest.json()["tags"][1]["lastUpdateTime"])
     rest = acr.http.get(_next(newest))
     assert _names(rest) == ["t4", "t1"]
     assert _names(acr.http.get(_next(rest))) == ["t3"]
     oldest = acr.http.get("/acr/v1/app/_tags", params={"orderby": "timeasc", "last": "t1", "n": 10})
     assert _names(oldest) == ["t4", "t0", "t2"] and "link" not in oldest.headers
     assert _names(acr.http.get("/acr/v1/app/_tags", params={"orderby": "none"})) == sorted(pushed)
+
+
+def test_time_order_paging_survives_deleting_the_cursor(acr):
+    """acr-cli's purge: read a page newest first, delete its tags, then follow the Link."""
+    for i in range(7):
+        acr.put_image("app", f"t{i}", seed="same")
+    seen, deleted = [], []
+    r = acr.http.get("/acr/v1/app/_tags", params={"n": 3, "orderby": "timedesc"})
+    while True:
+        page = _names(r) if "tags" in r.json() else []
+        seen += page
+        for tag in page[::2] + page[-1:]:  # including the cursor tag
+            if tag not in deleted:
+                assert acr.http.delete(f"/acr/v1/app/_tags/{tag}").status_code == 202
+                deleted.append(tag)
+        if "link" not in r.headers:
+            break
+        r = acr.http.get(_next(r))
+    assert seen == [f"t{i}" for i in range(6, -1, -1)]
+    r = acr.http.get("/acr/v1/app/_tags", params={"orderby": "timedesc", "last": "t3@yesterday"})
+    assert r.status_code == 400 and _errors(r)[0]["code"] == "PARAMETER_INVALID"
 
 
 def test_paging_edges(acr):
