@@ -154,13 +154,16 @@ class BuildahBackend:
             env = dict(os.environ)
             if self.registry_url:
                 # Short FROM names resolve against the connected registry, as with the native builder.
-                conf = Path(scratch) / "registries.conf"
+                # A per-user registries.conf (under a private HOME) is the one way to keep the
+                # system's short-name aliases (docker.io/…) out of the lookup.
+                conf = Path(scratch) / ".config" / "containers" / "registries.conf"
+                conf.parent.mkdir(parents=True)
                 host = urlsplit(self.registry_url).netloc
                 conf.write_text(
                     f'unqualified-search-registries = ["{host}"]\nshort-name-mode = "permissive"\n'
                     f'[[registry]]\nlocation = "{host}"\ninsecure = {"true" if self._plain_http() else "false"}\n'
                 )
-                env["CONTAINERS_REGISTRIES_CONF"] = str(conf)
+                env["HOME"] = scratch
             await self._build_and_push(argv, env, local, request, log, reports)
         digest = reports[-1].digest if reports else ""
         return BuildOutcome(digest, tuple(reports), seconds=time.monotonic() - started)
