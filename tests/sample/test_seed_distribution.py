@@ -1,0 +1,45 @@
+"""Seeding a registry that has neither ACR's metadata nor the referrers API (docker-registry):
+the same digests land, referrers go through the tag schema, ages come from image configs, and
+the lock this registry cannot hold is reported instead of failing the seed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from acrtui.client import RegistryClient, resolve_registry
+from acrtui.resources import sample_registry_dir
+from acrtui.sample import seed_sample_registry
+from acrtui.sample.description import load_description
+from acrtui.sample.generate import sample_plans
+
+
+async def test_seed_of_docker_registry(distribution, tmp_path):
+    workdir = tmp_path / "generate"
+    workdir.mkdir()
+    plans = sample_plans(load_description(sample_registry_dir()), workdir)
+    expected = {p.name: {t: m.digest for m in p.manifests for t in m.tags} for p in plans}
+    async with RegistryClient(resolve_registry(distribution.url, {}), find_credentials=None) as client:
+        lines: list[str] = []
+        result = await seed_sample_registry(client, progress=lines.append)
+        assert result.seeded and len(lines) == len(expected)
+        assert result.notes == (f"{client.host} has no lock attributes, so apps/web:1.0.0 is not locked",)
+
+        assert sorted((await client.catalog()).items) == sorted(expected)
+        for repository in ("apps/web", "apps/api", "apps/worker", "tools/hello", "charts/hello-web"):
+            tags = sorted(t for t in (await client.tags(repository)).items if not t.startswith("sha256-"))
+            assert tags == sorted(expected[repository])
+            for tag, digest in expected[repository].items():
+                assert (await client.head_manifest(repository, tag)).digest == digest
+
+        index = (await client.get_manifest("tools/hello", "1.0")).manifest
+        assert sorted(str(d.platform) for d in index.manifests) == ["linux/amd64", "linux/arm64/v8", "windows/amd64"]
+        subject = expected["apps/api"]["2.0.0"]
+        referrers = await client.referrers("apps/api", subject)
+        assert sorted(d.artifact_type for d in referrers) == ["application/spdx+json", "application/vnd.cncf.notary.signature"]
+
+        nightly = (await client.tag_infos("nightly/builds", n=5)).items
+        assert [t.name for t in nightly] == sorted(expected["nightly/builds"])[:5]
+        for tag in nightly:  # derived from each config's `created`: the night in its name, 02:00 UTC
+            night = datetime.strptime(tag.name, "nightly-%Y-%m-%d").replace(hour=2, tzinfo=timezone.utc)
+            assert tag.created == night
+        assert nightly[0].created == datetime(2025, 9, 29, 2, 0, tzinfo=timezone.utc)
