@@ -27,7 +27,6 @@ V = TypeVar("V")
 DEFAULT_PAGE = 100
 CONCURRENCY = 8
 CACHE_ENTRIES = 4096
-COUNT_PAGE = 10_000
 
 
 class LruCache(Generic[K, V]):
@@ -65,11 +64,13 @@ class DerivedMetadata:
         self._client = client
         self._summaries: LruCache[tuple[str, str], _Summary] = LruCache(CACHE_ENTRIES)
         self._gate = asyncio.Semaphore(CONCURRENCY)
+        self._pending: dict[tuple[str, str], asyncio.Future[_Summary | None]] = {}
 
     async def repository_info(self, repo: str) -> RepositoryInfo:
+        """The tag count, from the registry's own pages (no `n`: one request where it lists all)."""
         count, last = 0, None
         while True:
-            page = await self._client.tags(repo, n=COUNT_PAGE, last=last)
+            page = await self._client.tags(repo, last=last)
             count += len(page.items)
             if page.next_last is None or not page.items:
                 return RepositoryInfo(name=repo, tag_count=count)
@@ -113,9 +114,18 @@ class DerivedMetadata:
         return TagInfo(name=tag, digest=head.digest, created=summary.created if summary else None), summary
 
     async def summary(self, repo: str, digest: str) -> _Summary | None:
-        cached = self._summaries.get((repo, digest))
+        key = (repo, digest)
+        cached = self._summaries.get(key)
         if cached is not None:
             return cached
+        # Sibling tags on one page ask for the same digest at once: look at it only once.
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = asyncio.ensure_future(self._summarize(repo, digest))
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def _summarize(self, repo: str, digest: str) -> _Summary | None:
         try:
             async with self._gate:
                 fetched = await self._client.get_manifest(repo, digest)
