@@ -6,11 +6,10 @@ import re
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from acrtui.engine.access import Access, ensure_allowed
 from acrtui.engine.distribution.bodies import FileSlice
-from acrtui.engine.distribution.common import Context, parse_digest, repository_name
+from acrtui.engine.distribution.common import Context, Endpoints, parse_digest, repository_name
 from acrtui.engine.errors import RegistryError
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -51,11 +50,8 @@ class Blobs:
         self.ctx = ctx
         self.engine = ctx.engine
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/v2/{name:path}/blobs/{digest}", self.get, methods=["GET", "HEAD"]),
-            Route("/v2/{name:path}/blobs/{digest}", self.delete, methods=["DELETE"]),
-        ]
+    def endpoints(self) -> Endpoints:
+        return {"blob": {"GET": self.get, "HEAD": self.get, "DELETE": self.delete}}
 
     async def get(self, request: Request) -> FileSlice:
         name = repository_name(request)

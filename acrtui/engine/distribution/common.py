@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import ASGIApp
 
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.state import Engine
 from acrtui.oci.digest import Digest, InvalidDigest
 from acrtui.oci.reference import is_valid_name, is_valid_tag
+
+# What each route module offers the dispatcher: path kind -> HTTP method -> handler.
+Endpoints = dict[str, dict[str, Callable[[Request], Awaitable[ASGIApp]]]]
 
 # Larger than any integer SQLite binds: a client asking for n=10**30 simply gets everything.
 _MAX_PAGE = 1 << 62

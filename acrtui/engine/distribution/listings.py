@@ -6,10 +6,9 @@ import json
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from acrtui.engine.access import Access
-from acrtui.engine.distribution.common import Context, next_link, page, repository_name
+from acrtui.engine.distribution.common import Context, Endpoints, next_link, page, repository_name
 from acrtui.engine.errors import RegistryError
 
 
@@ -27,11 +26,8 @@ class Listings:
     def __init__(self, ctx: Context) -> None:
         self.engine = ctx.engine
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/v2/_catalog", self.catalog, methods=["GET"]),
-            Route("/v2/{name:path}/tags/list", self.tags, methods=["GET"]),
-        ]
+    def endpoints(self) -> Endpoints:
+        return {"catalog": {"GET": self.catalog}, "tags": {"GET": self.tags}}
 
     async def tags(self, request: Request) -> Response:
         name = repository_name(request)

@@ -16,10 +16,9 @@ import json
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from acrtui.engine.access import Access, ensure_allowed
-from acrtui.engine.distribution.common import Context, parse_reference, read_body, repository_name
+from acrtui.engine.distribution.common import Context, Endpoints, parse_reference, read_body, repository_name
 from acrtui.engine.distribution.negotiation import DEFAULT_PLATFORM, accepted_types
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.storage import ChildRef, ManifestLookup, ManifestRecord
@@ -46,12 +45,8 @@ class Manifests:
         self.ctx = ctx
         self.engine = ctx.engine
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/v2/{name:path}/manifests/{reference}", self.get, methods=["GET", "HEAD"]),
-            Route("/v2/{name:path}/manifests/{reference}", self.put, methods=["PUT"]),
-            Route("/v2/{name:path}/manifests/{reference}", self.delete, methods=["DELETE"]),
-        ]
+    def endpoints(self) -> Endpoints:
+        return {"manifest": {"GET": self.get, "HEAD": self.get, "PUT": self.put, "DELETE": self.delete}}
 
     # pull
 

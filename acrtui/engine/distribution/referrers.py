@@ -7,10 +7,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from acrtui.engine.access import Access
-from acrtui.engine.distribution.common import Context, parse_digest, repository_name
+from acrtui.engine.distribution.common import Context, Endpoints, parse_digest, repository_name
 from acrtui.oci import mediatypes as mt
 
 
@@ -18,8 +17,8 @@ class Referrers:
     def __init__(self, ctx: Context) -> None:
         self.engine = ctx.engine
 
-    def routes(self) -> list[Route]:
-        return [Route("/v2/{name:path}/referrers/{digest}", self.get, methods=["GET"])]
+    def endpoints(self) -> Endpoints:
+        return {"referrers": {"GET": self.get}}
 
     async def get(self, request: Request) -> Response:
         name = repository_name(request)

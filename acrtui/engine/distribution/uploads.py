@@ -13,11 +13,10 @@ import re
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from acrtui.engine.access import Access, ensure_allowed
 from acrtui.engine.distribution.bodies import PIECE, stream_into
-from acrtui.engine.distribution.common import Context, parse_digest, repository_name
+from acrtui.engine.distribution.common import Context, Endpoints, parse_digest, repository_name
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.storage import BlobUpload
 from acrtui.engine.storage.blobs import DigestMismatch
@@ -38,15 +37,11 @@ class Uploads:
         self.ctx = ctx
         self.engine = ctx.engine
 
-    def routes(self) -> list[Route]:
-        return [
-            Route("/v2/{name:path}/blobs/uploads/", self.start, methods=["POST"]),
-            Route("/v2/{name:path}/blobs/uploads", self.start, methods=["POST"]),
-            Route("/v2/{name:path}/blobs/uploads/{upload_id}", self.status, methods=["GET"]),
-            Route("/v2/{name:path}/blobs/uploads/{upload_id}", self.patch, methods=["PATCH"]),
-            Route("/v2/{name:path}/blobs/uploads/{upload_id}", self.finish, methods=["PUT"]),
-            Route("/v2/{name:path}/blobs/uploads/{upload_id}", self.cancel, methods=["DELETE"]),
-        ]
+    def endpoints(self) -> Endpoints:
+        return {
+            "uploads": {"POST": self.start},
+            "upload": {"GET": self.status, "PATCH": self.patch, "PUT": self.finish, "DELETE": self.cancel},
+        }
 
     # responses
 
