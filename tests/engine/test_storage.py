@@ -119,3 +119,38 @@ def test_set_times_reorders_time_listing(tmp_path):
     assert not index.set_times("r", tag="missing", when="2020-01-01T00:00:00.000000Z")
     assert [t.name for t in index.list_tags("r", last=None, limit=None, include_hidden=True, order="timeasc")] == ["new", "old"]
     assert index.get_manifest("r", m.digest).created.startswith("2020")
+
+
+def test_upload_writer_abort_restores_file_and_hash(tmp_path):
+    store = FilesystemBlobStore(tmp_path)
+    upload = store.start_upload()
+    upload.write_at(0, b"abc")
+    writer = upload.writer(3)
+    writer.write(b"partial chunk")
+    writer.abort()
+    assert upload.size == 3
+    writer = upload.writer(3)
+    writer.write(b"def")
+    assert writer.finish() == 6
+    assert upload.digest("sha256") == _digest(b"abcdef")
+    assert store.commit_upload(upload, _digest(b"abcdef")) == 6
+
+
+def test_lean_lookups_for_serving(tmp_path):
+    index = SqliteMetaIndex(tmp_path / "i.db")
+    assert index.lookup_manifest("app", "v1") is None and index.tag_names("app", last=None, limit=None) is None
+    assert index.repository_attributes("app") is None and index.blob_link("app", _digest(b"l")) is None
+    index.link_blob("app", _digest(b"l"), 1)
+    m = _manifest("app", b"m1")
+    index.put_manifest(m, "v1")
+    index.put_manifest(m, "v2")
+    index.set_tag_attributes("app", "v2", Attributes(read_enabled=False, list_enabled=False))
+    by_tag = index.lookup_manifest("app", "v2")
+    assert (by_tag.digest, by_tag.body, by_tag.tag_attributes) == (m.digest, b"m1", Attributes(read_enabled=False, list_enabled=False))
+    by_digest = index.lookup_manifest("app", m.digest)
+    assert by_digest.tag_attributes is None and by_digest.repository_attributes == Attributes()
+    assert index.tag_names("app", last=None, limit=None) == ["v1"]  # v2 is hidden
+    assert index.tag_names("app", last="v1", limit=5) == []
+    index.set_repository_attributes("app", Attributes(write_enabled=False))
+    assert index.repository_attributes("app") == Attributes(write_enabled=False)
+    assert index.blob_link("app", _digest(b"l")) == (1, Attributes(write_enabled=False))
