@@ -26,6 +26,7 @@ import httpx
 
 from acrtui.client.credentials import Credentials
 from acrtui.client.errors import AuthError, Denied, RegistryError, network_error
+from acrtui.client.profiles import is_loopback
 
 log = logging.getLogger("acrtui.client")
 
@@ -126,6 +127,7 @@ class Authenticator:
         credentials: Credentials | None = None,
         find_credentials: Callable[[str], Credentials | None] | None = None,
         aad_token: Callable[[str], str | None] = azure_access_token,
+        allow_plain_http: bool = False,
     ) -> None:
         self.host = host
         self._http = http
@@ -134,6 +136,7 @@ class Authenticator:
         self._find_credentials = find_credentials
         self._looked_up = credentials is not None
         self._aad_token = aad_token
+        self._allow_plain_http = allow_plain_http
         self._scheme: str | None = None
         self._tokens: dict[frozenset[str], _Token] = {}
         self._refresh_token: str | None = None
@@ -216,14 +219,20 @@ class Authenticator:
             f"{self.host} refused the credentials of {who}; check the password, or log in again "
             f"(docker login {self.host})", status=401, code="UNAUTHORIZED")
 
-    async def _fetch_token(self, challenge: Challenge, scopes: frozenset[str], creds: Credentials | None) -> _Token:
+    async def _fetch_token(
+        self, challenge: Challenge, scopes: frozenset[str], creds: Credentials | None, *, renew: bool = True
+    ) -> _Token:
         realm = challenge.params["realm"]
         service = challenge.params.get("service", "")
         refresh = self._refresh_token or (creds.identity_token if creds else None)
         if refresh is None and (creds is None or not creds.password) and _acr_realm(realm):
             aad = await asyncio.to_thread(self._aad_token, self.host)
             if aad:
+                self._check_realm(realm)
                 refresh = await self._exchange(realm, service, aad)
+        exchanged = refresh is not None and refresh == self._refresh_token
+        if refresh is not None or (creds is not None and creds.password):
+            self._check_realm(realm)
         if refresh is not None:
             form = {"grant_type": "refresh_token", "service": service, "refresh_token": refresh}
             if scopes:
@@ -239,6 +248,10 @@ class Authenticator:
                     params.append(("account", creds.username))
             response = await self._call("GET", realm, params=params, headers=headers)
         if response.status_code in (401, 403):
+            if exchanged and renew:
+                # An exchanged refresh token lasts hours, not forever: exchange once more.
+                self._refresh_token = None
+                return await self._fetch_token(challenge, scopes, creds, renew=False)
             if creds is None and refresh is None:
                 raise AuthError(
                     f"{self.host} does not allow anonymous access to {_describe(scopes)}; run `docker login {self.host}` "
@@ -252,6 +265,15 @@ class Authenticator:
         lifetime = float(lifetime) if isinstance(lifetime, (int, float)) and lifetime > 0 else DEFAULT_TOKEN_LIFETIME
         log.debug("token for %s scopes=%s lifetime=%ss", self.host, sorted(scopes), lifetime)
         return _Token(value, time.monotonic() + max(lifetime - EXPIRY_MARGIN, lifetime / 2))
+
+    def _check_realm(self, realm: str) -> None:
+        """Secrets go to a token service over https, or plain http on loopback / when allowed."""
+        parts = urlsplit(realm)
+        if parts.scheme == "https" or (parts.scheme == "http" and (self._allow_plain_http or is_loopback(parts.hostname or ""))):
+            return
+        raise AuthError(
+            f"{self.host} sends logins to {parts.scheme}://{parts.netloc}, which is not https, so acrtui will not send "
+            "credentials there; set insecure: true in the profile only if you trust that network")
 
     async def _exchange(self, realm: str, service: str, aad_token: str) -> str:
         """ACR: trade an Azure AD access token for a registry refresh token."""

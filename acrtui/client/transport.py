@@ -55,6 +55,7 @@ class Transport:
             timeout=timeout,
             credentials=profile.auth,
             find_credentials=find_credentials,
+            allow_plain_http=profile.insecure,
         )
 
     async def aclose(self) -> None:

@@ -14,6 +14,8 @@ from acrtui.client import AuthError, Credentials, Denied, Profile, RegistryClien
 from acrtui.oci import mediatypes as mt
 from tests.client.conftest import PASSWORD, USER
 from tests.client.images import layer, push_image
+from tests.client.token_server import ISSUER, SERVICE
+from tests.support.distribution import run_distribution, token_auth
 
 REPO = "team/app"
 
@@ -129,3 +131,27 @@ async def test_azure_ad_token_is_exchanged_for_a_refresh_token(token_registry, m
     async with RegistryClient(profile(url), find_credentials=None) as client:
         with pytest.raises(AuthError, match="refused the Azure AD token; run `az login`"):
             await client.tags(REPO)
+
+
+async def test_expired_tokens_and_refresh_tokens_are_renewed(token_registry, monkeypatch):
+    url, tokens = token_registry.registry.url, token_registry.tokens
+    monkeypatch.setenv("AZURE_ACCESS_TOKEN", "aad-alice")
+    tokens.lifetime = 1  # the client keeps such a token for half its life
+    async with RegistryClient(profile(url), find_credentials=None) as client:
+        await push_image(client, REPO, "1.0", layers=[layer({"f": b"renew"})])
+        fetched = len(tokens.log)
+        await asyncio.sleep(0.6)
+        await client.get_manifest(REPO, "1.0")
+        assert len(tokens.log) == fetched + 1
+        tokens.refresh_tokens.clear()  # the registry forgot the exchanged refresh token
+        await asyncio.sleep(0.6)
+        await client.get_manifest(REPO, "1.0")
+    assert [e["how"] for e in tokens.log].count("exchange") == 2
+
+
+async def test_credentials_never_go_to_a_plain_http_token_service(tmp_path, token_certificate):
+    auth = token_auth("http://tokens.example.com/oauth2/token", SERVICE, ISSUER, token_certificate[0])
+    with run_distribution(tmp_path, auth=auth) as registry:
+        async with RegistryClient(profile(registry.url, Credentials(USER, PASSWORD)), find_credentials=None) as client:
+            with pytest.raises(AuthError, match="sends logins to http://tokens.example.com, which is not https"):
+                await client.ping()
