@@ -112,3 +112,11 @@ def test_wrong_json_types_inside_a_manifest(v2):
         r = v2.put_manifest("app", "bad", body)
         assert r.status_code == 400 and error_code(r) == "MANIFEST_INVALID", body
     assert v2.http.get("/v2/app/tags/list").json()["tags"] == ["v1"]
+
+
+def test_an_unexpected_failure_is_logged_and_answered_as_json(v2, engine_server, caplog):
+    engine_server.engine.index.close()  # every index query now raises sqlite3.ProgrammingError
+    r = v2.http.get("/v2/app/tags/list")
+    assert r.status_code == 500 and error_code(r) == "UNKNOWN"
+    assert r.headers["docker-distribution-api-version"] == "registry/2.0"
+    assert [rec for rec in caplog.records if rec.name == "acrtui.engine" and rec.exc_info]

@@ -195,3 +195,25 @@ def test_write_locked_repository_refuses_uploads(v2, engine_server):
     index.set_repository_attributes("locked", index.repository_attributes("locked").changed(write_enabled=False))
     r = v2.http.post("/v2/locked/blobs/uploads/")
     assert r.status_code == 403 and error_code(r) == "DENIED" and "writeEnabled" in r.json()["errors"][0]["message"]
+
+
+def test_concurrent_pushes_of_one_blob(v2, engine_server):
+    import concurrent.futures
+
+    data = os.urandom(300_000)
+    digest = sha256_digest(data)
+
+    def push(i: int) -> int:
+        repo = f"repo{i % 3}"
+        if i % 2:
+            return v2.http.post(f"/v2/{repo}/blobs/uploads/", params={"digest": digest}, content=data).status_code
+        location = v2.start(repo)
+        v2.http.patch(location, content=data[:100_000], headers={"Content-Range": "0-99999"})
+        return v2.http.put(location, params={"digest": digest}, content=data[100_000:]).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(push, range(24))) == {201}
+    for repo in ("repo0", "repo1", "repo2"):
+        assert v2.http.get(f"/v2/{repo}/blobs/{digest}").content == data
+    assert list(engine_server.engine.blobs.iter_digests()) == [digest]
+    assert not any((engine_server.data_dir / "tmp").iterdir())
