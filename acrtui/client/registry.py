@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -69,6 +69,7 @@ class RegistryClient:
         self.read_only = profile.read_only
         self._acr_api = AcrApi(self._t)
         self._acr: bool | None = None
+        self._acr_probe = asyncio.Lock()
         self._derived = DerivedMetadata(self)
 
     def __repr__(self) -> str:
@@ -96,11 +97,12 @@ class RegistryClient:
 
     async def supports_acr(self) -> bool:
         """Whether `/acr/v1` answers (ACR and the embedded engine); asked once per client."""
-        if self._acr is None:
-            try:
-                self._acr = await self._acr_api.available()
-            except Denied:
-                self._acr = True
+        async with self._acr_probe:
+            if self._acr is None:
+                try:
+                    self._acr = await self._acr_api.available()
+                except Denied:
+                    self._acr = True
         return self._acr
 
     async def catalog(self, n: int | None = None, last: str | None = None) -> Page[str]:
@@ -213,38 +215,50 @@ class RegistryClient:
         except InvalidManifest:
             return digest
         if manifest.subject is not None and "oci-subject" not in response.headers:
-            await self._add_referrer(repo, manifest, Descriptor(media_type, digest, len(raw)))
+            entry = Descriptor(
+                media_type, digest, len(raw), artifact_type=manifest.effective_artifact_type, annotations=manifest.annotations
+            )
+            await self._update_referrers_tag(repo, manifest.subject.digest, add=entry, remove=digest)
         return digest
 
-    async def _add_referrer(self, repo: str, manifest: Manifest, descriptor: Descriptor) -> None:
-        assert manifest.subject is not None
-        tag = referrers_tag(manifest.subject.digest)
+    async def _update_referrers_tag(self, repo: str, subject: str, *, add: Descriptor | None, remove: str) -> None:
+        """Rewrite the subject's `sha256-<hex>` index: without `remove`, with `add` when given."""
+        tag = referrers_tag(subject)
         try:
-            existing = [d for d in (await self.get_manifest(repo, tag)).manifest.manifests if d.digest != descriptor.digest]
+            listed = list((await self.get_manifest(repo, tag)).manifest.manifests)
         except NotFound:
-            existing = []
-        entry: dict[str, Any] = {"mediaType": descriptor.media_type, "digest": descriptor.digest, "size": descriptor.size}
-        if manifest.effective_artifact_type:
-            entry["artifactType"] = manifest.effective_artifact_type
-        if manifest.annotations:
-            entry["annotations"] = manifest.annotations
+            if add is None:
+                return
+            listed = []
+        kept = [d for d in listed if d.digest != remove]
+        if add is None and len(kept) == len(listed):
+            return
         index = {
             "schemaVersion": 2,
             "mediaType": mt.OCI_INDEX,
-            "manifests": [_descriptor_json(d) for d in existing] + [entry],
+            "manifests": [_descriptor_json(d) for d in kept + ([add] if add else [])],
         }
         await self.put_manifest(repo, tag, json.dumps(index, separators=(",", ":")).encode(), mt.OCI_INDEX)
 
     async def delete_manifest(self, repo: str, digest: str) -> None:
+        """Delete by digest; a referrer is also taken out of its subject's fallback tag index."""
         _check_repo(repo)
         _check_digest(digest)
         self._check_writable("delete a manifest")
+        subject = None
+        if not await self.supports_acr():
+            try:
+                subject = (await self.get_manifest(repo, digest)).manifest.subject
+            except (NotFound, Unsupported):
+                subject = None
         response = await self._t.request("DELETE", f"/v2/{repo}/manifests/{digest}", scopes=_delete(repo))
         if response.status_code in (405, 501) or (response.status_code == 400 and b"UNSUPPORTED" in response.content):
             await response.aclose()
             raise Unsupported(f"{self.host} does not allow deleting manifests; enable deletes on the registry", status=405)
         if response.status_code not in (200, 202):
             raise await self._t.error(response, f"manifest {repo}@{digest}", repo)
+        if subject is not None:
+            await self._update_referrers_tag(repo, subject.digest, add=None, remove=digest)
 
     async def delete_tag(self, repo: str, tag: str) -> None:
         """Untag: ACR's `_tags` DELETE when present, else the spec 1.1 DELETE of a tag reference."""

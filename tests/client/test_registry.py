@@ -167,6 +167,8 @@ async def test_referrers_by_api_or_by_the_tag_schema(client, registry_kind):
     fallback = referrers_tag(image.digest) in (await client.tags(REPO)).items
     assert fallback is (registry_kind == "distribution")
     assert await client.referrers(REPO, signature) == []
+    await client.delete_manifest(REPO, signature)
+    assert [d.digest for d in await client.referrers(REPO, image.digest)] == [sbom]
     assert await client.referrers("nothing/here", image.digest) == []
 
 
