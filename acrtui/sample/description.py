@@ -78,12 +78,21 @@ class NightlySpec:
 
 
 @dataclass(frozen=True)
+class BusyboxSpec:
+    repository: str
+    tag: str
+    binary: Path
+    files: str  # a layer whose files join busybox in the root file system
+
+
+@dataclass(frozen=True)
 class SampleDescription:
     root: Path
     layers: dict[str, LayerSpec]
     images: dict[str, ImageSpec]
     repositories: dict[str, tuple[ManifestSpec, ...]]
     nightly: NightlySpec | None
+    busybox: BusyboxSpec | None
 
 
 REFERRER_KINDS = frozenset({"signature", "sbom"})
@@ -106,7 +115,10 @@ def load_description(root: Path) -> SampleDescription:
         for repo, entries in _mapping(data.get("repositories"), "repositories").items()
     }
     nightly = _nightly(_mapping(data["nightly"], "nightly"), images) if data.get("nightly") else None
-    return SampleDescription(root=root, layers=layers, images=images, repositories=repositories, nightly=nightly)
+    busybox = _busybox(_mapping(data["busybox"], "busybox"), layers) if data.get("busybox") else None
+    return SampleDescription(
+        root=root, layers=layers, images=images, repositories=repositories, nightly=nightly, busybox=busybox
+    )
 
 
 def _layer(root: Path, name: str, data: dict[str, Any]) -> LayerSpec:
@@ -213,6 +225,18 @@ def _nightly(data: dict[str, Any], images: dict[str, ImageSpec]) -> NightlySpec:
         raise DescriptionError(f"nightly.image {spec.image!r} is not defined under images:")
     if not 0 < spec.tags <= spec.days or spec.rebuilt > spec.tags:
         raise DescriptionError("nightly needs 0 < tags <= days and rebuilt <= tags")
+    return spec
+
+
+def _busybox(data: dict[str, Any], layers: dict[str, LayerSpec]) -> BusyboxSpec:
+    spec = BusyboxSpec(
+        repository=_str(data.get("repository"), "busybox.repository"),
+        tag=_str(data.get("tag"), "busybox.tag"),
+        binary=Path(_str(data.get("binary"), "busybox.binary")),
+        files=_str(data.get("files"), "busybox.files"),
+    )
+    if spec.files not in layers:
+        raise DescriptionError(f"busybox.files {spec.files!r} is not defined under layers:")
     return spec
 
 

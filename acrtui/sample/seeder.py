@@ -20,7 +20,8 @@ from pathlib import Path
 from acrtui.client import RegistryClient
 from acrtui.oci.digest import is_digest
 from acrtui.resources import sample_registry_dir
-from acrtui.sample.description import load_description
+from acrtui.sample.busybox import import_busybox
+from acrtui.sample.description import BusyboxSpec, LayerSpec, load_description
 from acrtui.sample.generate import sample_plans
 from acrtui.sample.plan import Blob, PlannedManifest, RepositoryPlan
 
@@ -72,16 +73,21 @@ async def seed_sample_registry(
     description = load_description(source or sample_registry_dir())
     with tempfile.TemporaryDirectory(prefix="acrtui-sample-") as workdir:
         plans = await asyncio.to_thread(sample_plans, description, Path(workdir))
-    seeder = _Seeder(client, progress, backdate, await client.supports_acr())
-    await asyncio.gather(*(seeder.repository(plan) for plan in plans))
+        seeder = _Seeder(client, progress, backdate, await client.supports_acr())
+        pushes = [seeder.repository(plan) for plan in plans]
+        if description.busybox is not None:
+            busybox = description.busybox
+            pushes.append(seeder.busybox(busybox, description.layers[busybox.files], Path(workdir)))
+        await asyncio.gather(*pushes)
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({"seeded": [p.name for p in plans]}, indent=2) + "\n", encoding="utf-8")
+        marker.write_text(json.dumps({"seeded": seeder.done}, indent=2) + "\n", encoding="utf-8")
+    imported = len(seeder.done) - len(plans)  # base/busybox, when the host has busybox
     return SeedResult(
         seeded=True,
-        repositories=tuple(p.name for p in plans),
-        manifests=sum(len(p.manifests) for p in plans),
-        tags=sum(p.tag_count for p in plans),
+        repositories=tuple(seeder.done),
+        manifests=sum(len(p.manifests) for p in plans) + imported,
+        tags=sum(p.tag_count for p in plans) + imported,
         notes=tuple(seeder.notes),
     )
 
@@ -93,6 +99,7 @@ class _Seeder:
     backdate: Backdate | None
     locks: bool  # the registry has ACR's lock attributes
     notes: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)  # repositories pushed, in the order they completed
     _slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONCURRENCY))
     _first_push: dict[str, tuple[str, asyncio.Future[None]]] = field(default_factory=dict)
 
@@ -100,19 +107,38 @@ class _Seeder:
         await asyncio.gather(*(self._blob(plan.name, blob) for blob in plan.blobs().values()))
         for stage in plan.stages():
             await asyncio.gather(*(self._manifest(plan.name, m) for m in stage))
+        await self._done(plan.name, f"{_count(plan.tag_count, 'tag')} on {_count(len(plan.manifests), 'manifest')}")
+
+    async def busybox(self, spec: BusyboxSpec, files: LayerSpec, workdir: Path) -> None:
+        digest = await import_busybox(self.client, spec, files, workdir)
+        if digest is None:
+            self.notes.append(
+                f"{spec.binary} is missing, so there is no {spec.repository}:{spec.tag} for the Dev loop's sample "
+                "contexts to build on; install busybox-static and import it with acrtui import"
+            )
+            return
+        await self._done(spec.repository, f"{_count(1, 'tag')}, imported from {spec.binary}")
+
+    async def _done(self, repository: str, summary: str) -> None:
+        self.done.append(repository)
         if self.progress is not None:
-            await _call(self.progress, f"{plan.name}: {plan.tag_count} tags on {len(plan.manifests)} manifests")
+            await _call(self.progress, f"{repository}: {summary}")
 
     async def _blob(self, repository: str, blob: Blob) -> None:
         """Upload a blob once; other repositories that need it mount it from the first one."""
         first = self._first_push.get(blob.digest)
         if first is None:
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            # Nobody may be waiting on it: mark the outcome seen so a failure is not reported twice.
+            done.add_done_callback(lambda f: f.cancelled() or f.exception())
             self._first_push[blob.digest] = (repository, done)
             try:
                 async with self._slots:
                     await self.client.push_blob(repository, blob.digest, blob.data)
-            except BaseException as exc:
+            except asyncio.CancelledError:
+                done.cancel()
+                raise
+            except Exception as exc:
                 done.set_exception(exc)
                 raise
             done.set_result(None)
@@ -120,8 +146,10 @@ class _Seeder:
         source, done = first
         try:
             await asyncio.shield(done)
-        except Exception:
-            source = None  # the first upload failed; try our own and report our own error
+        except (Exception, asyncio.CancelledError):
+            if not done.done():
+                raise  # we were cancelled ourselves
+            source = None  # the first upload failed or was cancelled; try our own
         async with self._slots:
             await self.client.push_blob(repository, blob.digest, blob.data, mount_from=source)
 
@@ -154,6 +182,10 @@ class _Seeder:
             return
         async with self._slots:
             await self.client.set_tag_locks(repository, tag, write_enabled=False, delete_enabled=False)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 async def _call(callback: Callable[..., object], *args: object) -> None:
