@@ -47,12 +47,17 @@ def docker_config_path() -> Path:
     return Path(base) / "config.json" if base else Path.home() / ".docker" / "config.json"
 
 
+# Docker Hub answers under several names; Docker keeps its login under index.docker.io.
+DOCKER_HUB_NAMES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
+
 def registry_key(value: str) -> str:
     """`host[:port]` of a config key or URL (`https://host/v1/`, `host`, `http://host:5000`)."""
     text = value.strip()
     if "://" not in text:
         text = "//" + text
-    return (urlsplit(text).netloc or text).lower()
+    key = (urlsplit(text).netloc or text).lower()
+    return "index.docker.io" if key in DOCKER_HUB_NAMES else key
 
 
 def docker_credentials(host: str, config_path: Path | None = None) -> Credentials | None:

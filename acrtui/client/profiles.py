@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from acrtui.client.credentials import Credentials
+from acrtui.client.credentials import DOCKER_HUB_NAMES, Credentials
 from acrtui.client.errors import RegistryError
 
 
@@ -67,6 +67,8 @@ def normalize_url(target: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise RegistryError(f"{target!r} is not a registry address; give HOST[:PORT] or an http(s) URL")
+    if parts.netloc.lower() in DOCKER_HUB_NAMES:
+        return "https://registry-1.docker.io"  # where Docker Hub serves the registry API
     return f"{parts.scheme}://{parts.netloc}"
 
 

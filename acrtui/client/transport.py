@@ -81,9 +81,12 @@ class Transport:
         scopes = list(scopes)
         url = self.url(path)
         sent = dict(headers or {})
-        sent.update(self.auth.headers(scopes))
+        # An upload Location on another host gets no Authorization meant for this registry.
+        foreign = urlsplit(url).netloc != self.host
+        if not foreign:
+            sent.update(self.auth.headers(scopes))
         response = await self._send(method, url, params, sent, content, stream, follow_redirects)
-        if response.status_code != 401:
+        if response.status_code != 401 or foreign:
             return response
         await response.aclose()
         retry = dict(headers or {})

@@ -43,6 +43,12 @@ def test_auths_entry_base64_and_identity_token(tmp_path, monkeypatch):
     assert "s3cret" not in repr(docker_credentials(HOST)) and "refresh-abc" not in repr(acr)
 
 
+def test_docker_hub_logins_are_found_under_any_of_its_names(tmp_path, monkeypatch):
+    write_config(tmp_path, monkeypatch, {"auths": {"https://index.docker.io/v1/": {"username": "eve", "password": "pw"}}})
+    for name in ("docker.io", "registry-1.docker.io", "index.docker.io"):
+        assert docker_credentials(name) == Credentials("eve", "pw")
+
+
 def test_missing_config_and_docker_config_honoured(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "absent"))
     assert docker_credentials(HOST) is None

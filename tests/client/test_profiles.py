@@ -53,6 +53,7 @@ def test_list_form_and_addresses(tmp_path):
     assert resolve_registry("[::1]:5000", profiles).url == "http://[::1]:5000"
     assert resolve_registry("ghcr.io", profiles) == Profile(name="ghcr.io", url="https://ghcr.io")
     assert resolve_registry("http://127.0.0.1:8080", profiles).host == "127.0.0.1:8080"
+    assert resolve_registry("docker.io", profiles).url == "https://registry-1.docker.io"
 
 
 @pytest.mark.parametrize(
