@@ -17,7 +17,7 @@ from acrtui.client.derived import DerivedMetadata
 from acrtui.client.errors import Denied, NotFound, RegistryError, Unsupported, network_error
 from acrtui.client.models import FetchedManifest, Locks, ManifestHead, ManifestInfo, Page, RepositoryInfo, TagInfo
 from acrtui.client.profiles import Profile
-from acrtui.client.transport import Transport, next_last, next_url
+from acrtui.client.transport import Body, Transport, next_last, next_url
 from acrtui.oci import mediatypes as mt
 from acrtui.oci.config import ImageConfig, InvalidConfig
 from acrtui.oci.digest import Digest, InvalidDigest
@@ -395,8 +395,7 @@ class RegistryClient:
             # The registry opened an upload instead; cancel it rather than leave it dangling.
             location = response.headers.get("location")
             if location:
-                cancel = await self._t.request("DELETE", location, scopes=scopes)
-                await cancel.aclose()
+                await self._cancel_upload(location, scopes)
             return False
         raise await self._t.error(response, f"blob {digest} in {repo}", repo)
 
@@ -428,11 +427,20 @@ class RegistryClient:
         if response.status_code != 202:
             raise await self._t.error(response, f"an upload to {repo}", repo)
         location = _location(response, self.host)
+        try:
+            await self._upload(repo, digest, data, size, location, chunk_size)
+        except RegistryError:
+            await self._cancel_upload(location, _push(repo))
+            raise
+
+    async def _upload(
+        self, repo: str, digest: str, data: bytes | Path, size: int, location: str, chunk_size: int | None
+    ) -> None:
+        what = f"blob {digest} upload to {repo}"
         chunked = chunk_size is not None or size > MONOLITHIC_LIMIT
-        step = chunk_size or DEFAULT_CHUNK
-        final: Any = b""
-        headers = {"Content-Type": "application/octet-stream", "Content-Length": "0"}
+        final: Body = b""
         if chunked:
+            step = chunk_size or DEFAULT_CHUNK
             for start in range(0, size, step):
                 end = min(start + step, size)
                 response = await self._t.request(
@@ -441,16 +449,24 @@ class RegistryClient:
                              "Content-Range": f"{start}-{end - 1}"},
                 )
                 if response.status_code != 202:
-                    raise await self._t.error(response, f"blob {digest} upload to {repo}", repo)
+                    raise await self._t.error(response, what, repo)
                 location = _location(response, self.host)
         else:
             final = _body(data, 0, size)
-            headers["Content-Length"] = str(size)
         response = await self._t.request(
-            "PUT", location, params={"digest": digest}, content=final, headers=headers, scopes=_push(repo)
+            "PUT", location, params={"digest": digest}, content=final, scopes=_push(repo),
+            headers={"Content-Type": "application/octet-stream", "Content-Length": "0" if chunked else str(size)},
         )
         if response.status_code != 201:
-            raise await self._t.error(response, f"blob {digest} upload to {repo}", repo)
+            raise await self._t.error(response, what, repo)
+
+    async def _cancel_upload(self, location: str, scopes: list[str]) -> None:
+        try:
+            response = await self._t.request("DELETE", location, scopes=scopes)
+            await response.aclose()
+        except RegistryError:
+            # Best effort: the registry expires abandoned uploads on its own.
+            pass
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -556,7 +572,7 @@ def _location(response: httpx.Response, host: str) -> str:
     return location
 
 
-def _body(data: bytes | Path, start: int, end: int) -> bytes | Callable[[], AsyncIterator[bytes]]:
+def _body(data: bytes | Path, start: int, end: int) -> Body:
     if isinstance(data, bytes):
         return data[start:end]
 

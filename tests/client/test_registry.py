@@ -140,6 +140,17 @@ async def test_pagination_edges(client):
     assert rest.items == ["c/three", REPO] and rest.next_last is None
 
 
+async def test_blob_uploads_of_every_shape(client, tmp_path):
+    small = tmp_path / "small.bin"
+    small.write_bytes(os.urandom(5000))
+    cases = [(b"", None), (small, None), (os.urandom(10_001), 4096), (small, 1024)]
+    for i, (data, chunk) in enumerate(cases):
+        content = data if isinstance(data, bytes) else data.read_bytes()
+        repo = f"shapes/case{i}"
+        await client.push_blob(repo, sha256_digest(content), data, chunk_size=chunk)
+        assert await collect(client, repo, sha256_digest(content)) == content
+
+
 async def test_mount_and_skip_present_blobs(client):
     data = layer({"shared": b"shared bytes"})
     digest = sha256_digest(data)
