@@ -33,6 +33,10 @@ async def test_tags_manifests_and_repository_metadata(acr):
     assert all(t.created and t.last_update and t.locks == Locks() for t in by_name)
     newest_first = (await acr.tag_infos(REPO, orderby="timedesc")).items
     assert [t.name for t in newest_first] == ["2.0", "1.0"]
+    page = await acr.tag_infos(REPO, n=1, orderby="timedesc")
+    assert [t.name for t in page.items] == ["2.0"] and page.next_last  # an opaque cursor: pass it back
+    page = await acr.tag_infos(REPO, n=1, last=page.next_last, orderby="timedesc")
+    assert [t.name for t in page.items] == ["1.0"]
 
     first = await acr.tag_infos(REPO, n=1)
     assert [t.name for t in first.items] == ["1.0"] and first.next_last == "1.0"
