@@ -37,6 +37,8 @@ async def test_basic_auth_with_profile_credentials(basic_registry, caplog):
         pushed = await push_image(client, REPO, "1.0", layers=[layer({"f": b"basic"})])
         assert (await client.get_manifest(REPO, "1.0")).digest == pushed.digest
         assert (await client.catalog()).items == [REPO]
+        assert await client.supports_acr() is False
+        assert [t.name for t in (await client.tag_infos(REPO)).items] == ["1.0"]
     assert secret_free(caplog.text) and secret_free(repr(creds)) and secret_free(repr(client))
 
 
@@ -76,6 +78,7 @@ async def test_bearer_tokens_with_password_are_cached_per_scope(token_registry, 
             await client.get_config(REPO, fetched.manifest)
         assert len(tokens.log) == before  # the push token covers pulls: no new token
         assert (await client.catalog()).items == [REPO]
+        assert await client.supports_acr() is False
     assert {e["how"] for e in tokens.log} == {"basic"} and {e["user"] for e in tokens.log} == {USER}
     assert ["repository:team/app:pull,push"] in [e["scopes"] for e in tokens.log]
     assert secret_free(caplog.text)
