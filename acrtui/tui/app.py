@@ -162,9 +162,11 @@ class AcrApp(App[None]):
 
     def focus_pane(self, name: str) -> None:
         pane = self.pane(name)
-        focusable = [w for w in pane.query("*") if w.focusable and w.display]
-        if focusable:
-            focusable[0].focus()
+        # The focus chain holds only what can take focus now (hidden pickers and trees excluded).
+        for widget in self.screen.focus_chain:
+            if pane in widget.ancestors:
+                widget.focus()
+                return
 
     def action_focus_pane(self, name: str) -> None:
         self.focus_pane(name)
