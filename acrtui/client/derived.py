@@ -40,6 +40,9 @@ class LruCache(Generic[K, V]):
             self._items.move_to_end(key)
         return value
 
+    def discard(self, key: K) -> None:
+        self._items.pop(key, None)
+
     def put(self, key: K, value: V) -> None:
         self._items[key] = value
         self._items.move_to_end(key)

@@ -13,7 +13,7 @@ import httpx
 
 from acrtui.client.acr import CATALOG_SCOPE, AcrApi
 from acrtui.client.credentials import Credentials, docker_credentials
-from acrtui.client.derived import DerivedMetadata
+from acrtui.client.derived import DerivedMetadata, LruCache
 from acrtui.client.errors import Denied, NotFound, RegistryError, Unsupported, network_error
 from acrtui.client.models import FetchedManifest, Locks, ManifestHead, ManifestInfo, Page, RepositoryInfo, TagInfo
 from acrtui.client.profiles import Profile
@@ -33,6 +33,8 @@ ACCEPT_MANIFESTS = f"{mt.ACCEPT_ALL_MANIFESTS}, {OCI_ARTIFACT_MANIFEST}"
 MONOLITHIC_LIMIT = 16 * 1024 * 1024
 DEFAULT_CHUNK = 16 * 1024 * 1024
 FILE_READ = 1024 * 1024
+# Full tag lists kept for registries that ignore `n` (a 100,000-tag list is a few MB).
+UNPAGED_REPOSITORIES = 4
 
 
 def _pull(repo: str) -> list[str]:
@@ -71,6 +73,7 @@ class RegistryClient:
         self._acr: bool | None = None
         self._acr_probe = asyncio.Lock()
         self._derived = DerivedMetadata(self)
+        self._unpaged_tags: LruCache[str, list[str]] = LruCache(UNPAGED_REPOSITORIES)
 
     def __repr__(self) -> str:
         return f"RegistryClient(url={self.url!r}, read_only={self.read_only})"
@@ -114,11 +117,19 @@ class RegistryClient:
 
     async def tags(self, repo: str, n: int | None = None, last: str | None = None) -> Page[str]:
         _check_repo(repo)
+        unpaged = self._unpaged_tags.get(repo)
+        if last is not None and n is not None and unpaged is not None:
+            return _window(unpaged, n, last, None)
         response = await self._t.request("GET", f"/v2/{repo}/tags/list", params=_paging(n, last), scopes=_pull(repo))
         if response.status_code != 200:
             raise await self._t.error(response, f"the tags of {repo}", repo)
         data = _json_object(response.content, self.host, f"the tags of {repo}")
-        return _window([str(t) for t in data.get("tags") or []], n, last, next_last(response))
+        items = sorted(str(t) for t in data.get("tags") or [])
+        if n is not None and len(items) > n:
+            # The registry ignored `n` (docker-registry 2.8 always lists every tag): keep the
+            # list so the next pages do not download it again; a first page fetches it afresh.
+            self._unpaged_tags.put(repo, items)
+        return _window(items, n, last, next_last(response))
 
     # -- metadata (ACR API, else derived) --------------------------------------------------
 
@@ -203,6 +214,7 @@ class RegistryClient:
         _check_repo(repo)
         _check_reference(reference)
         self._check_writable("push a manifest")
+        self._unpaged_tags.discard(repo)
         what = f"manifest {repo}{_at(reference)}"
         response = await self._t.request(
             "PUT", f"/v2/{repo}/manifests/{reference}", content=raw, headers={"Content-Type": media_type}, scopes=_push(repo)
@@ -245,6 +257,7 @@ class RegistryClient:
         _check_repo(repo)
         _check_digest(digest)
         self._check_writable("delete a manifest")
+        self._unpaged_tags.discard(repo)
         subject = None
         if not await self.supports_acr():
             try:
@@ -266,6 +279,7 @@ class RegistryClient:
         if not is_valid_tag(tag):
             raise RegistryError(f"{tag!r} is not a valid tag; tags are letters, digits, '_', '.' and '-'")
         self._check_writable("delete a tag")
+        self._unpaged_tags.discard(repo)
         if await self.supports_acr():
             return await self._acr_api.delete_tag(repo, tag)
         response = await self._t.request("DELETE", f"/v2/{repo}/manifests/{tag}", scopes=_delete(repo))

@@ -128,6 +128,8 @@ async def test_pagination_edges(client):
 
     info_page = await client.tag_infos(REPO, n=2, last="t2")
     assert [t.name for t in info_page.items] == ["t3", "t4"] and info_page.next_last == "t4"
+    await client.put_manifest(REPO, "t35", image.raw, mt.OCI_MANIFEST)  # a push shows on the next page
+    assert (await client.tags(REPO, n=2, last="t3")).items == ["t35", "t4"]
 
     blobs = (await client.get_manifest(REPO, "t0")).manifest.blob_digests()
     for name in ("a/one", "b/two", "c/three"):
