@@ -25,6 +25,7 @@ from acrtui.build.context import ContentHasher
 from acrtui.build.errors import BuildError
 from acrtui.build.push import PushReport, push_result
 from acrtui.build.registry import RegistryStore
+from acrtui.build.rootfspool import RootfsPool
 from acrtui.oci.manifest import Platform
 
 LogSink = Callable[[str], None]
@@ -66,6 +67,8 @@ class Backend(Protocol):
 
     async def run(self, request: BuildRequest, log: LogSink) -> BuildOutcome: ...
 
+    async def close(self) -> None: ...
+
 
 def group_targets(targets: list[Target]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
@@ -75,6 +78,9 @@ def group_targets(targets: list[Target]) -> dict[str, list[str]]:
 
 
 class NativeBackend:
+    """acrtui's own builder. Kept across builds (watch, the TUI's Dev loop) it remembers file
+    hashes and keeps base root file systems unpacked ahead of the next build; `close()` frees them."""
+
     name = "native"
 
     def __init__(self, store: RegistryStore | None, cache: BuildCache | None = None, hasher: ContentHasher | None = None,
@@ -83,10 +89,14 @@ class NativeBackend:
         self.cache = cache or BuildCache()
         self.hasher = hasher or ContentHasher()
         self.on_step = on_step
+        self.pool = RootfsPool(self.cache)
+
+    async def close(self) -> None:
+        await self.pool.close()
 
     async def run(self, request: BuildRequest, log: LogSink) -> BuildOutcome:
         started = time.monotonic()
-        builder = NativeBuilder(self.store, self.cache, log, self.hasher, self.on_step)
+        builder = NativeBuilder(self.store, self.cache, log, self.hasher, self.on_step, self.pool)
         result = await builder.build(BuildOptions(
             context=request.context, dockerfile=request.dockerfile, platforms=request.platforms,
             build_args=request.build_args, target=request.target_stage, no_cache=request.no_cache,
@@ -190,6 +200,9 @@ class BuildahBackend:
                                                           stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
             await remove.wait()
 
+    async def close(self) -> None:
+        return None
+
     def _plain_http(self) -> bool:
         return bool(self.registry_url) and (self.registry_url.startswith("http://") or self.insecure)  # type: ignore[union-attr]
 
@@ -215,6 +228,9 @@ class DockerBackend:
 
     async def run(self, request: BuildRequest, log: LogSink) -> BuildOutcome:
         return await asyncio.to_thread(self._run, request, log)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.client.close)
 
     def _run(self, request: BuildRequest, log: LogSink) -> BuildOutcome:
         from docker.errors import APIError, BuildError as DockerBuildError

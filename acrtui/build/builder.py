@@ -32,6 +32,7 @@ from acrtui.build.layerindex import LayerIndex
 from acrtui.build.layers import LayerEntry, source_date_epoch, write_layer
 from acrtui.build.platforms import check_can_run, host_platform, parse_platform, platform_args
 from acrtui.build.rootfs import apply_layer, diff, resolve_in_root, snapshot
+from acrtui.build.rootfspool import RootfsPool
 from acrtui.build.sandbox import MOUNT_POINTS, RunSpec, run_isolated
 from acrtui.build.shellwords import ExpansionError
 from acrtui.build.store import ImageSource, verify_blob
@@ -97,14 +98,17 @@ class _State:
     cmd_set: bool = False
     rootfs: Path | None = None
     applied: int = 0
+    base_count: int = 0  # layers that came from the base image
 
 
 class NativeBuilder:
     """Builds without a Docker engine. One instance per build; `log` receives every line."""
 
     def __init__(self, source: ImageSource | None, cache: BuildCache, log: LogSink,
-                 hasher: ContentHasher | None = None, on_step: Callable[[int, int, str], None] | None = None) -> None:
+                 hasher: ContentHasher | None = None, on_step: Callable[[int, int, str], None] | None = None,
+                 pool: RootfsPool | None = None) -> None:
         self.source = source
+        self.pool = pool
         self.cache = cache
         self.log = log
         self.hasher = hasher or ContentHasher()
@@ -133,6 +137,8 @@ class NativeBuilder:
                 images.append(await self._build_platform(dockerfile, target_platform))
         finally:
             await asyncio.to_thread(self._cleanup)
+            if self.pool is not None:
+                self.pool.refill(self._ensure_blob)
         if len(images) == 1:
             image = images[0]
             return BuildResult((image,), image.manifest, mt.OCI_MANIFEST, image.digest, self._steps, self._cached)
@@ -229,12 +235,12 @@ class NativeBuilder:
         if earlier is not None and earlier < stage.index and earlier in self._stages:
             parent = self._stages[earlier]
             config = ImageConfig.from_json(parent.config.to_json())
-            return _State(config, list(parent.layers), parent.chain, parent.platform)
+            return _State(config, list(parent.layers), parent.chain, parent.platform, base_count=parent.base_count)
         if base.lower() == "scratch":
             config = ImageConfig(os=platform.os, architecture=platform.architecture, variant=platform.variant)
             return _State(config, [], _hash("scratch", str(platform)), platform)
         config, layers, digest = await self._pull(base, platform, f"{self._dockerfile.path}:{stage.line}: FROM")
-        return _State(config, layers, _hash("image", digest), platform)
+        return _State(config, layers, _hash("image", digest), platform, base_count=len(layers))
 
     async def _pull(self, reference: str, platform: Platform, where: str) -> tuple[ImageConfig, list[Layer], str]:
         try:
@@ -684,9 +690,11 @@ class NativeBuilder:
     async def _materialize(self, state: _State) -> Path:
         """The stage's root file system on disk, with every layer so far applied."""
         if state.rootfs is None:
-            state.rootfs = self.cache.temp_dir("rootfs-")
+            taken = None
+            if self.pool is not None:
+                taken = await self.pool.take([(l.origin, l.digest) for l in state.layers], state.base_count)
+            state.rootfs, state.applied = taken or (self.cache.temp_dir("rootfs-"), 0)
             self._temp.append(state.rootfs)
-            state.applied = 0
         for layer in state.layers[state.applied:]:
             blob = await self._ensure_blob(layer.origin, layer.digest)
             await asyncio.to_thread(apply_layer, state.rootfs, blob)

@@ -126,7 +126,10 @@ async def _build(args: argparse.Namespace, open_registry: OpenRegistry, out: Tex
 
         async with open_registry(args.registry) as client:
             backend = make_backend(args.backend, client, BuildCache())
-            outcome = await _with_timeout(backend.run(request, log), args.timeout)
+            try:
+                outcome = await _with_timeout(backend.run(request, log), args.timeout)
+            finally:
+                await backend.close()
             print(describe(outcome, client.host), file=out, flush=True)
         return 0
     except (BuildError, DockerfileError, RegistryError) as exc:
@@ -199,7 +202,10 @@ async def _watch(args: argparse.Namespace, open_registry: OpenRegistry, out: Tex
                     print(f"#{event.number} cancelled by a newer save", file=out, flush=True)
 
             print(f"watching {request.context} (Ctrl+C to stop)", file=out, flush=True)
-            await Watcher(request.context, dockerfile, build, report).run()
+            try:
+                await Watcher(request.context, dockerfile, build, report).run()
+            finally:
+                await backend.close()
         return 0
     except (BuildError, DockerfileError, RegistryError) as exc:
         return _fail(out, "watch", exc)

@@ -64,6 +64,7 @@ def _remove(path: Path) -> None:
 def apply_layer(root: Path, blob: Path) -> None:
     """Extract one layer blob (tar, gzip or zstd) onto `root`, honouring whiteouts."""
     written: set[str] = set()
+    parents = _Parents(root)
     try:
         with open_layer(blob) as tar:
             for member in tar:
@@ -72,20 +73,48 @@ def apply_layer(root: Path, blob: Path) -> None:
                     continue
                 parent, base = posixpath.split(name)
                 if base == OPAQUE_MARKER:
-                    directory = resolve_in_root(root, parent, follow_last=True)
-                    if directory.is_dir():
-                        for child in directory.iterdir():
-                            rel = f"{parent}/{child.name}" if parent else child.name
-                            if rel not in written:
-                                _remove(child)
+                    directory = parents.get(parent)
+                    for child in os.listdir(directory):
+                        rel = f"{parent}/{child}" if parent else child
+                        if rel not in written:
+                            parents.forget(rel)
+                            _remove(Path(directory, child))
                     continue
                 if base.startswith(WHITEOUT_PREFIX):
-                    _remove(resolve_in_root(root, posixpath.join(parent, base[len(WHITEOUT_PREFIX):])))
+                    rel = posixpath.join(parent, base[len(WHITEOUT_PREFIX):])
+                    parents.forget(rel)
+                    _remove(Path(parents.get(parent), base[len(WHITEOUT_PREFIX):]))
                     continue
                 written.add(name)
-                _extract(tar, member, root, name)
+                if not member.isdir():
+                    parents.forget(name)
+                _extract(tar, member, root, Path(parents.get(parent), base))
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise BuildError(f"cannot unpack layer {blob.name}: {exc}; the blob is corrupt, pull the base image again") from None
+
+
+class _Parents:
+    """Host directories for layer paths, resolved inside the root once and remembered until
+    something at or above them is replaced (a layer may turn a directory into a symlink)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.known: dict[str, str] = {}
+
+    def get(self, rel: str) -> str:
+        found = self.known.get(rel)
+        if found is None:
+            path = resolve_in_root(self.root, rel, follow_last=True)
+            path.mkdir(parents=True, exist_ok=True)
+            found = self.known[rel] = str(path)
+        return found
+
+    def forget(self, rel: str) -> None:
+        if not self.known:
+            return
+        prefix = rel + "/"
+        for key in [k for k in self.known if k == rel or k.startswith(prefix)]:
+            del self.known[key]
 
 
 def open_layer(blob: Path) -> tarfile.TarFile:
@@ -99,13 +128,8 @@ def open_layer(blob: Path) -> tarfile.TarFile:
     return tarfile.open(blob, mode="r|*")
 
 
-def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, root: Path, name: str) -> None:
-    parent, base = posixpath.split(name)
-    directory = resolve_in_root(root, parent, follow_last=True)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / base
-    existing = os.path.lexists(path)
-    if existing and not (member.isdir() and path.is_dir() and not path.is_symlink()):
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, root: Path, path: Path) -> None:
+    if os.path.lexists(path) and not (member.isdir() and path.is_dir() and not path.is_symlink()):
         _remove(path)
     if member.isdir():
         path.mkdir(exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import tarfile
@@ -333,3 +334,25 @@ async def test_foreign_architecture_run_needs_an_emulator(build):
         pytest.skip("an emulator is installed here")
     with pytest.raises(BuildError, match="install an emulator"):
         await build("FROM scratch\nCOPY a /a\nRUN [\"/a\"]\n", {"a": "x"}, platforms=[parse_platform(foreign)])
+
+
+async def test_pooled_root_gives_the_same_layers(build, base_layout, tmp_path):
+    from acrtui.build.builder import BuildOptions, NativeBuilder
+    from acrtui.build.cache import BuildCache
+    from acrtui.build.rootfspool import RootfsPool
+
+    dockerfile = "FROM busybox\nCOPY a /a\nRUN cat /a > /b && rm /bin/ls\n"
+    cache = BuildCache(tmp_path / "pooled")
+    pool = RootfsPool(cache)
+    try:
+        ctx = tmp_path / "ctx"
+        results = []
+        for content in ("one", "two"):
+            plain = await build(dockerfile, {"a": content}, use_cache=BuildCache(tmp_path / f"plain-{content}"))
+            pooled = await NativeBuilder(base_layout, cache, lambda l: None, pool=pool).build(BuildOptions(context=ctx))
+            results.append((plain.result.digest, pooled.digest))
+            await asyncio.sleep(0)  # let the refill start, as idle time between saves would
+        assert all(plain == pooled for plain, pooled in results)
+        assert pool.prepared() == 1  # the base is kept unpacked for the next build
+    finally:
+        await pool.close()
