@@ -45,6 +45,7 @@ async def push_image(
     os: str = "linux",
     tags: tuple[str, ...] = (),
     cmd: list[str] | None = None,
+    diff_ids: bool = True,
 ) -> str:
     """Push an image whose layers are (blob, history line); returns the manifest digest."""
     descriptors = []
@@ -57,7 +58,7 @@ async def push_image(
         architecture=arch,
         created=created,
         config=RuntimeConfig(cmd=cmd or ["/app/serve"], env=["PATH=/usr/bin"], working_dir="/app"),
-        diff_ids=[sha256_digest(_gunzip(blob)) for blob, _ in layers],
+        diff_ids=[sha256_digest(_gunzip(blob)) for blob, _ in layers] if diff_ids else [],
         history=[HistoryEntry(created=created, created_by=line) for _, line in layers],
     )
     config_blob = config.to_json()
