@@ -27,8 +27,10 @@ class BenchContext:
     blobs: list[str] = field(default_factory=list)
     images: list[PushedImage] = field(default_factory=list)
     tag_repo_digest: str = ""
+    tag_repo_ready: bool = False
     catalog_digest: str = ""
     catalog_repos: list[str] = field(default_factory=list)
+    catalog_ready: bool = False
     _serial: int = 0
     _blob_source: BlobSource | None = None
 
@@ -107,23 +109,25 @@ class BenchContext:
 
     async def ensure_tag_repo(self) -> None:
         """Setup: one tiny image under plan.tags tags (the blobs are pushed once)."""
-        if self.tag_repo_digest:
+        if self.tag_repo_ready:
             return
         image = self.new_images(1)[0]
         await self.push_image(self.tag_repo, image, "t00000")
+        self.tag_repo_digest = image.digest
 
         async def tag(index: int) -> int:
             await self.http.put_manifest(self.tag_repo, f"t{index + 1:05d}", image.manifest)
             return 0
 
         await timed(self.plan.tags - 1, self.plan.setup_concurrency, tag)
-        self.tag_repo_digest = image.digest
+        self.tag_repo_ready = True
 
     async def ensure_catalog(self) -> None:
         """Setup: plan.repositories repositories holding one tiny image, blobs mounted from a seed."""
-        if self.catalog_digest:
+        if self.catalog_ready:
             return
         image = self.new_images(1)[0]
+        self.catalog_digest = image.digest
         await self.http.push_blob(self.seed_repo, image.config_digest, image.config)
         await self.http.push_blob(self.seed_repo, image.layer_digest, image.layer)
 
@@ -137,4 +141,4 @@ class BenchContext:
             return 0
 
         await timed(self.plan.repositories, self.plan.setup_concurrency, populate)
-        self.catalog_digest = image.digest
+        self.catalog_ready = True

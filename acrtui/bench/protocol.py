@@ -39,6 +39,10 @@ class UnexpectedStatus(Exception):
         return self.status in _REFUSAL_STATUS or self.code in _REFUSAL_CODES
 
 
+class Mismatch(Exception):
+    """The registry answered, but with the wrong content or count."""
+
+
 def _expect(response: httpx.Response, action: str, *statuses: int) -> httpx.Response:
     if response.status_code not in statuses:
         raise UnexpectedStatus(action, response)
@@ -118,7 +122,7 @@ class RegistryHTTP:
                 hasher.update(part)
                 size += len(part)
         if f"sha256:{hasher.hexdigest()}" != digest:
-            raise ValueError(f"blob {digest} came back with different content")
+            raise Mismatch(f"blob {digest} came back with different content")
         return size
 
     async def put_manifest(self, repo: str, reference: str, body: bytes, media_type: str = mt.OCI_MANIFEST) -> None:

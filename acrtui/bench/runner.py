@@ -11,9 +11,9 @@ from acrtui.bench.auth import RegistryAuth
 from acrtui.bench.context import BenchContext
 from acrtui.bench.memory import MemoryPeak, RssSampler
 from acrtui.bench.plan import BenchPlan
-from acrtui.bench.protocol import RegistryHTTP, UnexpectedStatus
-from acrtui.bench.scenarios import Mismatch, Scenario, Skip
-from acrtui.bench.stats import ScenarioResult
+from acrtui.bench.protocol import Mismatch, RegistryHTTP, UnexpectedStatus
+from acrtui.bench.scenarios import Scenario, Skip
+from acrtui.bench.stats import Measurement, ScenarioResult
 from acrtui.bench.workers import timed
 from acrtui.client.auth import Authenticator
 from acrtui.client.credentials import Credentials, docker_credentials
@@ -97,7 +97,7 @@ def _reason(error: Exception) -> str:
 
 
 async def _run_one(ctx: BenchContext, scenario: Scenario) -> ScenarioResult:
-    def result(status: str, reason: str = "", measurement=None) -> ScenarioResult:
+    def result(status: str, reason: str = "", measurement: Measurement | None = None) -> ScenarioResult:
         return ScenarioResult(
             scenario.name, scenario.title, status, reason, measurement, transfers_bytes=scenario.transfers_bytes
         )
@@ -125,6 +125,7 @@ async def _run_one(ctx: BenchContext, scenario: Scenario) -> ScenarioResult:
     except Mismatch as error:
         return result("failed", f"{error}.")
     except (httpx.HTTPError, ValueError) as error:
+        # ValueError: a body that should be JSON is not.
         return result("failed", f"{scenario.title} failed: {_reason(error)}.")
 
 

@@ -6,17 +6,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from acrtui.bench.context import BenchContext, PushedImage
-from acrtui.bench.protocol import Listing, UnexpectedStatus
+from acrtui.bench.protocol import Listing, Mismatch, UnexpectedStatus
 from acrtui.bench.stats import Measurement
 from acrtui.bench.workers import timed
 
 
 class Skip(Exception):
     """The scenario cannot run against this registry; the message says why."""
-
-
-class Mismatch(Exception):
-    """The registry answered, but with the wrong content or count."""
 
 
 @dataclass(frozen=True)
