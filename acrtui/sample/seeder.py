@@ -29,7 +29,7 @@ from acrtui.sample.plan import Blob, PlannedManifest, RepositoryPlan
 Backdate = Callable[[str, str, datetime], object]
 Progress = Callable[[str], object]
 
-CONCURRENCY = 12
+CONCURRENCY = 4
 
 
 @dataclass(frozen=True)

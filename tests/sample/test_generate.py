@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import shutil
 import tarfile
 import gzip
@@ -37,8 +38,15 @@ def _tagged(plan: RepositoryPlan, tag: str):
 
 def test_two_generations_give_identical_bytes(tmp_path, monkeypatch):
     first = _plans(tmp_path)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the sample's layers ignore the builder's default
-    second = _plans(tmp_path)
+    # Another install: a copy with other modes and times, and a builder default that must not leak in.
+    copy = tmp_path / "installed" / "sample-registry"
+    shutil.copytree(sample_registry_dir(), copy)
+    for path in copy.rglob("*"):
+        if path.is_file():
+            path.chmod(0o600)
+            os.utime(path, (1_000_000_000, 1_000_000_000))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    second = _plans(tmp_path, copy)
     assert list(first) == list(second)
     for name in first:
         assert [m.raw for m in first[name].manifests] == [m.raw for m in second[name].manifests]
