@@ -40,6 +40,15 @@ class Platform:
             os_version=str(data.get("os.version", "")),
         )
 
+    def to_json(self) -> dict[str, str]:
+        """The descriptor's `platform` object, empty fields left out."""
+        out = {"architecture": self.architecture, "os": self.os}
+        if self.variant:
+            out["variant"] = self.variant
+        if self.os_version:
+            out["os.version"] = self.os_version
+        return out
+
 
 @dataclass(frozen=True)
 class Descriptor:

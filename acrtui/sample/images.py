@@ -14,7 +14,6 @@ from acrtui.oci import mediatypes as mt
 from acrtui.oci.config import HistoryEntry, ImageConfig, RuntimeConfig
 from acrtui.oci.filetree import ImageTree
 from acrtui.oci.layers import EntryType, list_layer
-from acrtui.oci.manifest import Platform
 from acrtui.sample.description import ImageSpec, LayerSpec
 from acrtui.sample.plan import Blob, PlannedManifest, manifest_json
 
@@ -97,7 +96,7 @@ class ImageFactory:
         index = {
             "schemaVersion": 2,
             "mediaType": mt.OCI_INDEX,
-            "manifests": [m.descriptor(platform=platform_json(spec.platform)) for spec, m in images],
+            "manifests": [m.descriptor(platform=spec.platform.to_json()) for spec, m in images],
         }
         return PlannedManifest(raw=manifest_json(index), media_type=mt.OCI_INDEX, created=created, stage=1)
 
@@ -135,11 +134,3 @@ def image_config(spec: ImageSpec, diff_ids: list[str]) -> ImageConfig:
         history=[HistoryEntry(created=spec.created, created_by=s.created_by, empty_layer=s.layer is None) for s in spec.steps],
     )
 
-
-def platform_json(platform: Platform) -> dict[str, str]:
-    out = {"os": platform.os, "architecture": platform.architecture}
-    if platform.variant:
-        out["variant"] = platform.variant
-    if platform.os_version:
-        out["os.version"] = platform.os_version
-    return out
