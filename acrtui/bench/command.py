@@ -40,8 +40,8 @@ def build_plan(args: argparse.Namespace) -> BenchPlan:
         raise BenchAbort("--scale must be a positive factor.")
     if scale != 1.0:
         plan = plan.scaled(scale)
-    if args.concurrency < 1 or args.page_size < 1:
-        raise BenchAbort("--concurrency and --page-size must be at least 1.")
+    if args.concurrency < 1 or args.page_size < 0:
+        raise BenchAbort("--concurrency must be at least 1 and --page-size at least 0.")
     return BenchPlan(**{**plan.__dict__, "concurrency": args.concurrency, "page_size": args.page_size})
 
 

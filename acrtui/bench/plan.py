@@ -22,7 +22,8 @@ class BenchPlan:
     repositories: int = 1000
     catalog_walks: int = 5
     deletes: int = 500
-    page_size: int = 100
+    page_size: int = 100  # n= of full listings; 0 sends no n, so the registry picks its own page size
+    first_page_size: int = 100
     concurrency: int = 8
     setup_concurrency: int = 16
 
@@ -37,6 +38,6 @@ class BenchPlan:
 
 
 # Sizes and knobs that describe how work is done, not how much of it.
-_NOT_COUNTS = frozenset({"blob_size", "chunk_size", "page_size", "concurrency", "setup_concurrency"})
+_NOT_COUNTS = frozenset({"blob_size", "chunk_size", "page_size", "first_page_size", "concurrency", "setup_concurrency"})
 
 QUICK_SCALE = 0.1

@@ -156,11 +156,12 @@ class RegistryHTTP:
         return await self._walk("/v2/_catalog", n, "a catalog listing", lambda body: body.get("repositories"))
 
     async def _walk(self, path: str, n: int, action: str, pick: Callable[[dict], list[str] | None]) -> Listing:
-        """Follow Link rel="next" to the end; stop early if a page adds nothing (a looping Link)."""
+        """Follow Link rel="next" to the end (n=0: no n, the registry's own page size); stop early if
+        a page adds nothing (a looping Link)."""
         seen: set[str] = set()
         items: list[str] = []
         url: httpx.URL | str = path
-        params: dict[str, int] | None = {"n": n}
+        params: dict[str, int] | None = {"n": n} if n else None
         pages = 0
         while True:
             response = _expect(await self.client.get(url, params=params), action, 200)

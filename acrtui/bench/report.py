@@ -50,7 +50,8 @@ def _row(result: ScenarioResult) -> list[str]:
 def to_text(run: BenchRun) -> str:
     plan = run.plan
     lines = [
-        f"acrtui bench {run.url}  (run {run.run_id}, concurrency {plan.concurrency}, page size {plan.page_size})",
+        f"acrtui bench {run.url}  (run {run.run_id}, concurrency {plan.concurrency},"
+        f" full listings with {f'n={plan.page_size}' if plan.page_size else 'no n'})",
         "",
     ]
     header = ["scenario", "count", "ops/s", "MB/s", "p50 ms", "p99 ms", ""]

@@ -113,12 +113,13 @@ async def tags_list_full(ctx: BenchContext) -> Measurement:
 
 async def tags_list_first_page(ctx: BenchContext) -> Measurement:
     await ctx.ensure_tag_repo()
-    least = min(ctx.plan.page_size, ctx.plan.tags)
+    size = ctx.plan.first_page_size
+    least = min(size, ctx.plan.tags)
     returned = 0
 
     async def first_page(index: int) -> int:
         nonlocal returned
-        returned = len(await ctx.http.tags_page(ctx.tag_repo, ctx.plan.page_size))
+        returned = len(await ctx.http.tags_page(ctx.tag_repo, size))
         if returned < least:
             raise Mismatch(f"the first page of tags held {returned} tags instead of {least}")
         return 0

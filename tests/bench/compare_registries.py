@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import subprocess
 import sys
@@ -74,10 +75,10 @@ def serve_acrtui(workdir: Path) -> Iterator[Server]:
 SERVERS = {"distribution": serve_distribution, "acrtui": serve_acrtui}
 
 
-def bench_once(name: str, workdir: Path, scale: float | None) -> dict[str, Any]:
+def bench_once(name: str, workdir: Path, scale: float | None, extra: list[str]) -> dict[str, Any]:
     """Start `name` fresh under workdir, benchmark it, stop it; the bench's JSON report."""
     with SERVERS[name](workdir) as server:
-        args = [sys.executable, "-m", "acrtui", "bench", server.url, "--json", "--keep", "--pid", str(server.pid)]
+        args = [sys.executable, "-m", "acrtui", "bench", server.url, "--json", "--keep", "--pid", str(server.pid), *extra]
         if scale is not None:
             args += ["--scale", str(scale)]
         done = subprocess.run(args, capture_output=True, text=True, timeout=BENCH_TIMEOUT)
@@ -159,7 +160,9 @@ def markdown(table: dict[str, dict[str, Any]], rounds: int) -> str:
     return "\n".join(lines)
 
 
-def compare(rounds: int, scale: float | None, registries: tuple[str, ...] = REGISTRIES) -> dict[str, Any]:
+def compare(
+    rounds: int, scale: float | None, registries: tuple[str, ...] = REGISTRIES, extra: list[str] | None = None
+) -> dict[str, Any]:
     reports: dict[str, list[dict[str, Any]]] = {name: [] for name in registries}
     with tempfile.TemporaryDirectory(prefix="acrtui-compare-") as tmp:
         for index in range(rounds):
@@ -168,7 +171,7 @@ def compare(rounds: int, scale: float | None, registries: tuple[str, ...] = REGI
                 workdir = Path(tmp) / f"round{index}-{name}"
                 workdir.mkdir()
                 print(f"round {index + 1}/{rounds}: {name} …", file=sys.stderr, flush=True)
-                reports[name].append(bench_once(name, workdir, scale))
+                reports[name].append(bench_once(name, workdir, scale, extra or []))
     return {"rounds": reports, "medians": {name: medians(r) for name, r in reports.items()}}
 
 
@@ -179,10 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=None, help="scale the bench's counts by this factor")
     parser.add_argument("--only", choices=REGISTRIES, default=None, help="benchmark one registry (development)")
     parser.add_argument("--json-out", type=Path, default=None, help="write every round's raw report here")
+    parser.add_argument("--bench-args", default="", help="more `acrtui bench` options, e.g. \"--page-size 0 --only catalog-full\"")
     args = parser.parse_args(argv)
     scale = args.scale if args.scale is not None else (QUICK_SCALE if args.quick else None)
     registries = (args.only,) if args.only else REGISTRIES
-    result = compare(args.rounds, scale, registries)
+    result = compare(args.rounds, scale, registries, shlex.split(args.bench_args))
     if args.json_out:
         args.json_out.write_text(json.dumps(result, indent=2))
     if args.only:
