@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from acrtui.oci.digest import sha256_digest
-from tests.engine.v2 import V2, error_code
-
-
-@pytest.fixture
-def v2(engine_server) -> Iterator[V2]:
-    client = V2(engine_server.url)
-    yield client
-    client.close()
+from tests.engine.v2 import error_code
 
 
 @pytest.mark.parametrize(

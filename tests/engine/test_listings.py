@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from acrtui.engine.storage import Attributes
-from tests.engine.v2 import V2, error_code
-
-
-@pytest.fixture
-def v2(engine_server) -> Iterator[V2]:
-    client = V2(engine_server.url)
-    yield client
-    client.close()
+from tests.engine.v2 import error_code
 
 
 def test_tags_list_paginates_with_link(v2):

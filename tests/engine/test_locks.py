@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from acrtui.engine.storage import Attributes
 from acrtui.oci.digest import sha256_digest
-from tests.engine.v2 import V2, error_code
-
-
-@pytest.fixture
-def v2(engine_server) -> Iterator[V2]:
-    client = V2(engine_server.url)
-    yield client
-    client.close()
+from tests.engine.v2 import error_code
 
 
 def _refused(response, lock: str) -> None:

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from acrtui.oci import mediatypes as mt
 from acrtui.oci.digest import sha256_digest
 from tests.client.images import dumps
-from tests.engine.v2 import V2, error_code
-
-
-@pytest.fixture
-def v2(engine_server) -> Iterator[V2]:
-    client = V2(engine_server.url)
-    yield client
-    client.close()
+from tests.engine.v2 import error_code
 
 
 @pytest.mark.parametrize("media_type", [mt.OCI_MANIFEST, mt.DOCKER_MANIFEST])

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 from urllib.parse import urlsplit
-
-import pytest
 
 from acrtui.engine.server import EmbeddedServer
 from acrtui.oci.digest import sha256_digest
 from tests.engine.v2 import V2, error_code
-
-
-@pytest.fixture
-def v2(engine_server) -> Iterator[V2]:
-    client = V2(engine_server.url)
-    yield client
-    client.close()
 
 
 def test_base_endpoint(v2):
