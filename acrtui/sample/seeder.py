@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from acrtui.build.errors import BuildError
 from acrtui.client import RegistryClient
 from acrtui.oci.digest import is_digest
 from acrtui.resources import sample_registry_dir
@@ -110,11 +111,16 @@ class _Seeder:
         await self._done(plan.name, f"{_count(plan.tag_count, 'tag')} on {_count(len(plan.manifests), 'manifest')}")
 
     async def busybox(self, spec: BusyboxSpec, files: LayerSpec, workdir: Path) -> None:
-        digest = await import_busybox(self.client, spec, files, workdir)
+        missing = f"so there is no {spec.repository}:{spec.tag} for the Dev loop's sample contexts to build on"
+        try:
+            digest = await import_busybox(self.client, spec, files, workdir)
+        except BuildError as exc:
+            self.notes.append(f"importing {spec.binary} failed ({exc}), {missing}")
+            return
         if digest is None:
             self.notes.append(
-                f"{spec.binary} is missing, so there is no {spec.repository}:{spec.tag} for the Dev loop's sample "
-                "contexts to build on; install busybox-static and import it with acrtui import"
+                f"{spec.binary} is missing or does not run, {missing}; install busybox-static and import a root "
+                f"file system with it (acrtui import DIR -t {spec.repository}:{spec.tag})"
             )
             return
         await self._done(spec.repository, f"{_count(1, 'tag')}, imported from {spec.binary}")

@@ -4,6 +4,7 @@ the lock this registry cannot hold is reported instead of failing the seed."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timezone
 
 from acrtui.client import RegistryClient, resolve_registry
@@ -14,18 +15,27 @@ from acrtui.sample.generate import sample_plans
 
 
 async def test_seed_of_docker_registry(distribution, tmp_path):
+    # As on a host without busybox: the seed goes on without base/busybox and says so.
+    source = tmp_path / "sample-registry"
+    shutil.copytree(sample_registry_dir(), source)
+    description = source / "registry.yaml"
+    description.write_text(description.read_text().replace("binary: /usr/bin/busybox", f"binary: {tmp_path}/busybox"))
     workdir = tmp_path / "generate"
     workdir.mkdir()
-    plans = sample_plans(load_description(sample_registry_dir()), workdir)
+    plans = sample_plans(load_description(source), workdir)
     expected = {p.name: {t: m.digest for m in p.manifests for t in m.tags} for p in plans}
     async with RegistryClient(resolve_registry(distribution.url, {}), find_credentials=None) as client:
         lines: list[str] = []
-        result = await seed_sample_registry(client, progress=lines.append)
-        assert result.seeded and len(lines) == len(result.repositories)
-        assert f"{client.host} has no lock attributes, so apps/web:1.0.0 is not locked" in result.notes
+        result = await seed_sample_registry(client, progress=lines.append, source=source)
+        assert result.seeded and len(lines) == len(expected)
+        assert set(result.notes) == {
+            f"{client.host} has no lock attributes, so apps/web:1.0.0 is not locked",
+            f"{tmp_path}/busybox is missing or does not run, so there is no base/busybox:latest for the Dev loop's "
+            "sample contexts to build on; install busybox-static and import a root file system with it "
+            "(acrtui import DIR -t base/busybox:latest)",
+        }
 
-        assert sorted((await client.catalog()).items) == sorted(result.repositories)
-        assert set(expected) <= set(result.repositories)
+        assert sorted((await client.catalog()).items) == sorted(result.repositories) == sorted(expected)
         for repository in ("apps/web", "apps/api", "apps/worker", "tools/hello", "charts/hello-web"):
             tags = sorted(t for t in (await client.tags(repository)).items if not t.startswith("sha256-"))
             assert tags == sorted(expected[repository])
