@@ -1,4 +1,3 @@
-# The client tests' registries with basic and token auth serve the benchmark's auth tests too.
-from tests.client.conftest import basic_registry, token_registry
-
-__all__ = ["basic_registry", "token_registry"]
+# The client tests' registries with basic and token auth (and the fixtures they stand on) serve
+# the benchmark's auth tests too; a star import follows them as they grow new dependencies.
+from tests.client.conftest import *  # noqa: F401,F403
