@@ -52,6 +52,8 @@ def serve_distribution(workdir: Path) -> Iterator[Server]:
 
 @contextmanager
 def serve_acrtui(workdir: Path) -> Iterator[Server]:
+    # Not tests/engine/serve_process: it pipes the output nobody reads, which a benchmark's
+    # thousands of requests would fill, and it cannot lower the log level to match distribution's.
     port = free_port()
     log = (workdir / "acrtui-serve.log").open("wb")
     command = [sys.executable, "-m", "acrtui", "serve", "--host", "127.0.0.1", "--port", str(port),
