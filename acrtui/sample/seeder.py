@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import json
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,7 +79,7 @@ async def seed_sample_registry(
         if description.busybox is not None:
             busybox = description.busybox
             pushes.append(seeder.busybox(busybox, description.layers[busybox.files], Path(workdir)))
-        await asyncio.gather(*pushes)
+        await _all(pushes)
     if marker is not None:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"seeded": seeder.done}, indent=2) + "\n", encoding="utf-8")
@@ -105,9 +105,9 @@ class _Seeder:
     _first_push: dict[str, tuple[str, asyncio.Future[None]]] = field(default_factory=dict)
 
     async def repository(self, plan: RepositoryPlan) -> None:
-        await asyncio.gather(*(self._blob(plan.name, blob) for blob in plan.blobs().values()))
+        await _all(self._blob(plan.name, blob) for blob in plan.blobs().values())
         for stage in plan.stages():
-            await asyncio.gather(*(self._manifest(plan.name, m) for m in stage))
+            await _all(self._manifest(plan.name, m) for m in stage)
         await self._done(plan.name, f"{_count(plan.tag_count, 'tag')} on {_count(len(plan.manifests), 'manifest')}")
 
     async def busybox(self, spec: BusyboxSpec, files: LayerSpec, workdir: Path) -> None:
@@ -163,7 +163,7 @@ class _Seeder:
         references = manifest.tags or (manifest.digest,)
         async with self._slots:
             await self._put(repository, references[0], manifest)
-        await asyncio.gather(*(self._tag(repository, tag, manifest) for tag in references[1:]))
+        await _all(self._tag(repository, tag, manifest) for tag in references[1:])
         if self.backdate is not None:
             for reference in (manifest.digest, *manifest.tags):
                 await _call(self.backdate, repository, reference, manifest.created)
@@ -188,6 +188,17 @@ class _Seeder:
             return
         async with self._slots:
             await self.client.set_tag_locks(repository, tag, write_enabled=False, delete_enabled=False)
+
+
+async def _all(coroutines: Iterable[Coroutine[object, object, None]]) -> None:
+    """Run concurrently; the first failure cancels the rest and is raised as itself (a
+    RegistryError's one sentence, not an exception group)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for coroutine in coroutines:
+                group.create_task(coroutine)
+    except BaseExceptionGroup as failures:
+        raise failures.exceptions[0] from None
 
 
 def _count(n: int, noun: str) -> str:

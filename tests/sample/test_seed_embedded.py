@@ -4,6 +4,7 @@ run killed part-way, the run that completes it, and a third start that the marke
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import subprocess
@@ -14,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from acrtui.client import RegistryClient, RegistryError, resolve_registry
+from acrtui.client import Denied, RegistryClient, RegistryError, Unreachable, resolve_registry
 from acrtui.engine.server import EmbeddedServer
 from acrtui.oci.layers import Whiteout, list_layer
 from acrtui.resources import sample_registry_dir
 from acrtui.sample import SeedResult, index_backdate, seed_sample_registry
 from acrtui.sample.description import load_description
 from acrtui.sample.generate import sample_plans
-from tests.support.tools import require_tool
+from tests.support.tools import free_port, require_tool
 
 EPOCH = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # the newest nightly in registry.yaml
 
@@ -229,3 +230,18 @@ async def test_the_dev_loop_contexts_build_on_the_seeded_busybox(seeded, context
         assert config.config.cmd and config.history[-1].created_by
         base = (await client.get_manifest("base/busybox", "latest")).manifest
         assert image.layers[0].digest == base.layers[0].digest and len(image.layers) == 3  # busybox, COPY, RUN
+
+
+async def test_a_seed_that_cannot_write_fails_with_one_sentence_and_no_marker(seeded, tmp_path):
+    profile = dataclasses.replace(resolve_registry(seeded.server.url, {}), read_only=True)
+    async with RegistryClient(profile, find_credentials=None) as client:
+        with pytest.raises(Denied) as failure:
+            await seed_sample_registry(client, marker=tmp_path / "sample-seeded")
+    assert "read-only" in failure.value.message and not (tmp_path / "sample-seeded").exists()
+
+
+async def test_a_seed_of_an_unreachable_registry_fails_with_one_sentence(tmp_path):
+    async with _client(f"127.0.0.1:{free_port()}") as client:
+        with pytest.raises(Unreachable):
+            await seed_sample_registry(client, marker=tmp_path / "sample-seeded")
+    assert not (tmp_path / "sample-seeded").exists()
