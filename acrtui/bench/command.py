@@ -6,8 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
-
-import httpx
+from dataclasses import replace
 
 from acrtui.bench.memory import ProcessNotFound, read_memory
 from acrtui.bench.plan import QUICK_SCALE, BenchPlan
@@ -15,22 +14,15 @@ from acrtui.bench.report import to_json, to_text
 from acrtui.bench.runner import BenchAbort, run_bench
 from acrtui.bench.scenarios import SCENARIO_NAMES, SCENARIOS
 from acrtui.client.credentials import Credentials
-
-_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
-
+from acrtui.client.errors import RegistryError as ClientError
+from acrtui.client.profiles import normalize_url
 
 def registry_url(text: str) -> str:
-    """A base URL from what the user typed; without a scheme, loopback is http and the rest https."""
-    if "://" not in text:
-        host = text.split("/")[0].rsplit(":", 1)[0] if not text.startswith("[") else text.split("]")[0] + "]"
-        text = ("http://" if host in _LOOPBACK else "https://") + text
+    """A base URL from what the user typed (a bare host is https unless it is loopback)."""
     try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL:
-        raise BenchAbort(f"{text!r} is not a URL; give the registry as http://host:port or https://host.") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise BenchAbort(f"{text!r} is not a registry URL; give it as http://host:port or https://host.")
-    return str(url.copy_with(path="/", query=None, fragment=None)).rstrip("/")
+        return normalize_url(text)
+    except ClientError as error:
+        raise BenchAbort(f"{error}.") from None
 
 
 def build_plan(args: argparse.Namespace) -> BenchPlan:
@@ -42,7 +34,7 @@ def build_plan(args: argparse.Namespace) -> BenchPlan:
         plan = plan.scaled(scale)
     if args.concurrency < 1 or args.page_size < 0:
         raise BenchAbort("--concurrency must be at least 1 and --page-size at least 0.")
-    return BenchPlan(**{**plan.__dict__, "concurrency": args.concurrency, "page_size": args.page_size})
+    return replace(plan, concurrency=args.concurrency, page_size=args.page_size)
 
 
 def bench_command(args: argparse.Namespace) -> int:
