@@ -81,7 +81,7 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_version)
         except Exception:
-            log.exception("%s %s failed", scope["method"], scope["path"])
+            log.exception("%s %r failed", scope["method"], scope["path"])
             if status == 0:
                 status = 500
                 await send(
@@ -98,11 +98,13 @@ class RequestLog:
                 await send({"type": "http.response.body", "body": _INTERNAL_ERROR})
         if access_log.isEnabledFor(logging.INFO):
             client = scope.get("client")
+            # The raw (still percent-encoded) path: a decoded one could forge extra log lines.
+            raw_path = scope.get("raw_path")
             access_log.info(
                 '%s "%s %s" %d %.1fms',
                 client[0] if client else "-",
                 scope["method"],
-                scope["path"],
+                raw_path.decode("latin-1") if raw_path else scope["path"].encode("unicode_escape").decode(),
                 status,
                 (time.perf_counter() - started) * 1000,
             )
