@@ -38,11 +38,11 @@ def layer_entries(spec: LayerSpec) -> list[LayerEntry]:
     for name, text in spec.files.items():
         files[name.strip("/")] = text.encode("utf-8")
     directories: set[str] = set()
-    for name in [*files, *spec.delete, *(f"{d}/x" for d in spec.opaque)]:
-        parent = posixpath.dirname(name.strip("/"))
-        while parent:
-            directories.add(parent)
-            parent = posixpath.dirname(parent)
+    for directory in [*(posixpath.dirname(p.strip("/")) for p in [*files, *spec.delete]), *spec.opaque]:
+        directory = directory.strip("/")
+        while directory:
+            directories.add(directory)
+            directory = posixpath.dirname(directory)
     entries = [LayerEntry(d, "dir", 0o755) for d in sorted(directories) if spec.directories]
     entries += [
         LayerEntry(name, "file", 0o755 if name in spec.executable else 0o644, data=data) for name, data in files.items()

@@ -153,7 +153,8 @@ class _Seeder:
         try:
             await asyncio.shield(done)
         except (Exception, asyncio.CancelledError):
-            if not done.done():
+            task = asyncio.current_task()
+            if not done.done() or (task is not None and task.cancelling()):
                 raise  # we were cancelled ourselves
             source = None  # the first upload failed or was cancelled; try our own
         async with self._slots:

@@ -53,6 +53,21 @@ def test_two_generations_give_identical_bytes(tmp_path, monkeypatch):
         assert first[name].blobs().keys() == second[name].blobs().keys()
 
 
+# The digests every machine must produce. When sample-registry/ changes on purpose, update them;
+# when they change without that, the layer writer, gzip or JSON output stopped being reproducible.
+PINNED = {
+    ("apps/web", "1.1.0"): "sha256:f293d383ab2b6b380af284e0d2423b55da32101ff520375069585f2f47b45412",
+    ("tools/hello", "latest"): "sha256:7afae23dfa82507023079957dbd9bf8ae31766898f9af03830e33b156f0f0a48",
+    ("charts/hello-web", "0.2.0"): "sha256:e698082ce9d6425f6a542bb689118371e32e33b04ed8751d8c6fb66d7fdf0c90",
+    ("nightly/builds", "nightly-2026-11-26"): "sha256:2d09976433ee80a7ba1dafd185f702cfe752452dc85deeff09cd2ec8ec61a09f",
+}
+
+
+def test_digests_are_the_same_on_every_machine(tmp_path):
+    plans = _plans(tmp_path)
+    assert {(repo, tag): _tagged(plans[repo], tag).digest for repo, tag in PINNED} == PINNED
+
+
 def test_sibling_tags_share_one_manifest(tmp_path):
     web = _plans(tmp_path)["apps/web"]
     assert _tagged(web, "latest").tags == ("1.1.0", "1.1", "latest")
