@@ -15,7 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from acrtui.engine.access import Access, ensure_allowed
-from acrtui.engine.distribution.bodies import PIECE, stream_into
+from acrtui.engine.distribution.bodies import stream_into
 from acrtui.engine.distribution.common import Context, Endpoints, parse_digest, repository_name
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.storage import BlobUpload
@@ -105,7 +105,7 @@ class Uploads:
             raise self._range_refused(
                 name, upload, offset, f"Content-Range announced {expected} bytes but the body had {written}"
             )
-        return writer.finish() if written <= PIECE else await asyncio.to_thread(writer.finish)
+        return writer.finish()
 
     async def _commit(self, name: str, upload: BlobUpload, digest: str) -> None:
         """Verify and publish the session's bytes as digest and link them; the session ends either way."""
