@@ -681,7 +681,7 @@ class NativeBuilder:
             blob = self.cache.adopt(blob)
             self.cache.store(key, blob)
             layer = Layer(blob.digest, blob.diff_id, blob.size, mt.OCI_LAYER_GZIP)
-            self.log(f"  layer {blob.digest[7:19]} ({_size(blob.size)})")
+            self.log(f"  layer {blob.digest[7:19]} ({human_size(blob.size)})")
         state.layers.append(layer)
         if ran_in_rootfs and cached is None:
             state.applied = len(state.layers)
@@ -751,12 +751,13 @@ def _time(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
+    value = float(n)
     for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
 
 
 def _platform_json(platform: Platform) -> dict[str, str]:

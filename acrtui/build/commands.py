@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from acrtui.build.backends import Backend, BuildahBackend, BuildOutcome, BuildRequest, DockerBackend, NativeBackend, Target
+from acrtui.build.builder import human_size
 from acrtui.build.cache import BuildCache
 from acrtui.build.context import ContentHasher
 from acrtui.build.dockerfile import DockerfileError
@@ -82,16 +83,7 @@ def describe(outcome: BuildOutcome, host: str | None) -> str:
         return f"built {outcome.digest} in {outcome.seconds:.2f}s ({outcome.cached_steps}/{outcome.steps} steps cached, not pushed)"
     names = ", ".join(f"{host + '/' if host else ''}{p.repository}:{t}" for p in outcome.pushed for t in p.tags)
     return (f"pushed {names} {outcome.digest} in {outcome.seconds:.2f}s "
-            f"({_size(outcome.bytes_sent)} sent, {outcome.cached_steps}/{outcome.steps} steps cached)")
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KB", "MB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
+            f"({human_size(outcome.bytes_sent)} sent, {outcome.cached_steps}/{outcome.steps} steps cached)")
 
 
 def _fail(out: TextIO, command: str, exc: BaseException) -> int:

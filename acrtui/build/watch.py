@@ -76,6 +76,10 @@ class Watcher:
     def stop(self) -> None:
         self._stop.set()
 
+    def trigger(self) -> None:
+        """Build now, as if a file had been saved."""
+        self._changed.set()
+
     async def ready(self) -> None:
         """Returns once the file watcher is running, so saves from now on are seen."""
         await self._ready.wait()
