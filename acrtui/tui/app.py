@@ -58,6 +58,7 @@ class AcrApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("P", "switch_profile", "Profile", show=False, id="app.switch-profile"),
+        Binding("b", "dev_loop", "Dev loop", show=False, id="app.dev-loop"),
     ]
 
     def __init__(
@@ -281,6 +282,21 @@ class AcrApp(App[None]):
         self.query_one(InspectorPane).clear()
         self.query_one(RepositoriesPane).reload(keep_choice=False)
         self.show_status(f"Switched to {profile.name} ({profile.url}).")
+
+    def action_dev_loop(self) -> None:
+        from acrtui.tui.screens.devloop import DevLoopScreen, sample_contexts
+
+        self.push_screen(DevLoopScreen(self.client, sample_contexts(), read_only=self.read_only), self._show_pushed)
+
+    def _show_pushed(self, pushed: tuple[str, str] | None) -> None:
+        """Back from the Dev loop: show the repository it pushed to in the tag tree."""
+        if pushed is None:
+            return
+        repository, tag = pushed
+        self.query_one(TagsPane).show_repository(repository)
+        self.query_one(InspectorPane).clear()
+        self.focus_pane("tags")
+        self.show_status(f"Showing {repository}, where the Dev loop pushed {tag}.")
 
     async def run_command(self, command: Command) -> None:
         """What the palette runs: the action on its pane, or refused when read-only."""
