@@ -5,7 +5,7 @@ the lock this registry cannot hold is reported instead of failing the seed."""
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from acrtui.client import RegistryClient, resolve_registry
 from acrtui.resources import sample_registry_dir
@@ -15,11 +15,13 @@ from acrtui.sample.generate import sample_plans
 
 
 async def test_seed_of_docker_registry(distribution, tmp_path):
-    # As on a host without busybox: the seed goes on without base/busybox and says so.
+    # As on a host without busybox: the seed goes on without base/busybox and says so. A tenth
+    # of the nightly builds keeps this quick; the embedded engine's test seeds all of them.
     source = tmp_path / "sample-registry"
     shutil.copytree(sample_registry_dir(), source)
     description = source / "registry.yaml"
-    description.write_text(description.read_text().replace("binary: /usr/bin/busybox", f"binary: {tmp_path}/busybox"))
+    text = description.read_text().replace("binary: /usr/bin/busybox", f"binary: {tmp_path}/busybox")
+    description.write_text(text.replace("  tags: 400\n  days: 425\n  rebuilt: 24\n", "  tags: 40\n  days: 425\n  rebuilt: 3\n"))
     workdir = tmp_path / "generate"
     workdir.mkdir()
     plans = sample_plans(load_description(source), workdir)
@@ -53,4 +55,4 @@ async def test_seed_of_docker_registry(distribution, tmp_path):
         for tag in nightly:  # derived from each config's `created`: the night in its name, 02:00 UTC
             night = datetime.strptime(tag.name, "nightly-%Y-%m-%d").replace(hour=2, tzinfo=timezone.utc)
             assert tag.created == night
-        assert nightly[0].created == datetime(2025, 9, 29, 2, 0, tzinfo=timezone.utc)
+        assert datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc) - nightly[0].created > timedelta(days=400)
