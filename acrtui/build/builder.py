@@ -16,7 +16,6 @@ import json
 import os
 import posixpath
 import shutil
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from pathlib import Path
 from acrtui.build import shellwords
 from acrtui.build.cache import BuildCache
 from acrtui.build.context import ContentHasher, Selection, SourceTree
+from acrtui.build.copying import archive_entries, context_entry, is_archive
 from acrtui.build.dockerfile import Dockerfile, Heredoc, Instruction, Stage, load_dockerfile, parse_trigger
 from acrtui.build.dockerignore import load_matcher
 from acrtui.build.errors import BuildError
@@ -33,6 +33,8 @@ from acrtui.build.layers import LayerEntry, source_date_epoch, write_layer
 from acrtui.build.platforms import check_can_run, host_platform, parse_platform, platform_args
 from acrtui.build.rootfs import apply_layer, diff, resolve_in_root, snapshot
 from acrtui.build.rootfspool import RootfsPool
+from acrtui.build.users import home_of, lookup_user, owner_map, split_user
+from acrtui.build.values import is_octal_mode, parse_duration, parse_ports
 from acrtui.build.sandbox import MOUNT_POINTS, RunSpec, run_isolated
 from acrtui.build.shellwords import ExpansionError
 from acrtui.build.store import ImageSource, verify_blob
@@ -401,7 +403,7 @@ class NativeBuilder:
         ports = list(state.config.config.exposed_ports)
         for raw in ins.args:
             for word in shellwords.expand_words(raw, self._env(state), self._dockerfile.escape):
-                ports.extend(_ports(word, lambda m: self._fail(ins, m)))
+                ports.extend(parse_ports(word, lambda m: self._fail(ins, m)))
         state.config.config.exposed_ports = sorted(set(ports))
         self._chain(state, "EXPOSE " + " ".join(state.config.config.exposed_ports))
         self._history(state, "EXPOSE " + " ".join(ins.args), True)
@@ -464,7 +466,7 @@ class NativeBuilder:
             for flag, attribute in (("interval", "interval"), ("timeout", "timeout"),
                                     ("start-period", "start_period"), ("start-interval", "start_interval")):
                 if flag in ins.flags:
-                    setattr(check, attribute, _duration(ins.flags[flag], lambda m: self._fail(ins, m)))
+                    setattr(check, attribute, parse_duration(ins.flags[flag], lambda m: self._fail(ins, m)))
             if "retries" in ins.flags:
                 if not ins.flags["retries"].isdigit() or int(ins.flags["retries"]) < 1:
                     raise self._fail(ins, "--retries must be a whole number of at least 1")
@@ -495,7 +497,7 @@ class NativeBuilder:
                     raise self._fail(ins, f"ADD cannot fetch {src} because builds here have no internet access; download it into the build context and ADD it from there")
             if "checksum" in flags:
                 raise self._fail(ins, "ADD --checksum only applies to URLs, which builds here cannot fetch")
-        if "chmod" in flags and not _octal(flags["chmod"]):
+        if "chmod" in flags and not is_octal_mode(flags["chmod"]):
             raise self._fail(ins, f"--chmod={flags['chmod']} is not an octal mode such as 0644")
         workdir = state.config.config.working_dir or "/"
         dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
@@ -582,15 +584,15 @@ class NativeBuilder:
             if source.kind == "dir":
                 emit_dir(target_dir)
                 for member in sel.members:
-                    entries.append(_context_entry(posixpath.join(target_dir, member.rel), member, uid, gid, chmod))
+                    entries.append(context_entry(posixpath.join(target_dir, member.rel), member, uid, gid, chmod))
                 continue
-            if add and source.kind == "file" and _is_archive(source.path):
+            if add and source.kind == "file" and is_archive(source.path):
                 emit_dir(target_dir)
-                entries.extend(await asyncio.to_thread(_archive_entries, source.path, target_dir, flags.get("chown") is not None, uid, gid))
+                entries.extend(await asyncio.to_thread(archive_entries, source.path, target_dir, flags.get("chown") is not None, uid, gid))
                 continue
             path = posixpath.join(target_dir, posixpath.basename(source.rel) or source.path.name) if into_dir else target_dir
             emit_dir(posixpath.dirname(path))
-            entries.append(_context_entry(path, source, uid, gid, chmod))
+            entries.append(context_entry(path, source, uid, gid, chmod))
         return entries
 
     async def _listings(self, state: _State) -> list[dict[str, list]]:
@@ -607,7 +609,7 @@ class NativeBuilder:
         if user.isdigit() and (not group or group.isdigit()):
             return int(user), int(group) if group else int(user)
         root = await self._materialize(state)
-        return _lookup_user(root, user, group, lambda m: self._fail(ins, m))
+        return lookup_user(root, user, group, lambda m: self._fail(ins, m))
 
     # -- RUN --------------------------------------------------------------------------------
 
@@ -630,8 +632,8 @@ class NativeBuilder:
         async def make() -> list[LayerEntry]:
             check_can_run(state.platform)
             root = await self._materialize(state)
-            uid, gid = _lookup_user(root, *_split_user(user), lambda m: self._fail(ins, m))
-            env.setdefault("HOME", _home(root, uid))
+            uid, gid = lookup_user(root, *split_user(user), lambda m: self._fail(ins, m))
+            env.setdefault("HOME", home_of(root, uid))
             directory = resolve_in_root(root, workdir, follow_last=True)
             if not directory.exists():
                 directory.mkdir(parents=True, mode=0o755)
@@ -644,7 +646,7 @@ class NativeBuilder:
                                  if exc.exit_code is not None and exc.message.startswith("RUN ") else exc.message,
                                  log=exc.log, exit_code=exc.exit_code) from None
             after = await asyncio.to_thread(snapshot, root, frozenset(MOUNT_POINTS))
-            owner = _owner_map(uid, gid)
+            owner = owner_map(uid, gid)
             return diff(root, before, after, owner)
 
         await self._layer_step(state, ins, ins.original, make, ran_in_rootfs=True)
@@ -795,134 +797,3 @@ def _protect_quotes(text: str, escape: str) -> str:
     expands variables but keeps everything else as written."""
     out = text.replace(escape, escape * 2).replace(escape * 2 + "$", escape + "$")
     return out.replace("'", escape + "'").replace('"', escape + '"')
-
-
-def _octal(text: str) -> bool:
-    return bool(text) and all(c in "01234567" for c in text) and int(text, 8) <= 0o7777
-
-
-def _ports(word: str, fail: Callable[[str], BuildError]) -> list[str]:
-    number, _, proto = word.partition("/")
-    proto = (proto or "tcp").lower()
-    if proto not in ("tcp", "udp", "sctp"):
-        raise fail(f"{word} has protocol {proto}; use tcp, udp or sctp")
-    low, dash, high = number.partition("-")
-    if not low.isdigit() or (dash and not high.isdigit()):
-        raise fail(f"{word} is not a port, a port/protocol or a range such as 8000-8010")
-    start, end = int(low), int(high) if dash else int(low)
-    if not (0 < start <= end <= 65535):
-        raise fail(f"{word} is outside the port range 1-65535")
-    return [f"{p}/{proto}" for p in range(start, end + 1)]
-
-
-def _duration(text: str, fail: Callable[[str], BuildError]) -> int:
-    """Go durations (30s, 1m30s, 500ms) in nanoseconds."""
-    import re
-
-    units = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text)
-    if not parts or "".join(a + b for a, b in parts) != text:
-        raise fail(f"{text!r} is not a duration such as 30s, 1m30s or 500ms")
-    return int(sum(float(a) * units[b] for a, b in parts))
-
-
-def _context_entry(name: str, entry, uid: int, gid: int, chmod: int | None) -> LayerEntry:
-    mode = chmod if chmod is not None and entry.kind != "symlink" else entry.mode
-    if entry.kind == "dir":
-        return LayerEntry(name, "dir", mode, uid, gid)
-    if entry.kind == "symlink":
-        return LayerEntry(name, "symlink", 0o777, uid, gid, link=entry.link)
-    if entry.kind == "file":
-        return LayerEntry(name, "file", mode, uid, gid, source=entry.path)
-    raise BuildError(f"{entry.rel} is a special file (device, socket or fifo) and cannot be copied into an image")
-
-
-def _is_archive(path: Path) -> bool:
-    with path.open("rb") as f:
-        head = f.read(512)
-    if head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00":
-        return True
-    return len(head) >= 262 and head[257:262] == b"ustar"
-
-
-def _archive_entries(path: Path, dest: str, chown: bool, uid: int, gid: int) -> list[LayerEntry]:
-    """ADD of a local archive: its members, unpacked under dest (owners kept unless --chown)."""
-    entries: list[LayerEntry] = []
-    try:
-        with tarfile.open(path, mode="r:*") as tar:
-            for member in tar:
-                name = posixpath.normpath(member.name.lstrip("/"))
-                if name == "." or name.startswith("../"):
-                    continue
-                target = posixpath.join(dest, name)
-                owner = (uid, gid) if chown else (member.uid, member.gid)
-                mode = member.mode & 0o7777
-                if member.isdir():
-                    entries.append(LayerEntry(target, "dir", mode, *owner))
-                elif member.issym():
-                    entries.append(LayerEntry(target, "symlink", 0o777, *owner, link=member.linkname))
-                elif member.islnk():
-                    entries.append(LayerEntry(target, "hardlink", mode, *owner, link=posixpath.join(dest, member.linkname.lstrip("/"))))
-                elif member.isreg():
-                    data = tar.extractfile(member)
-                    assert data is not None
-                    entries.append(LayerEntry(target, "file", mode, *owner, data=data.read()))
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise BuildError(f"ADD {path.name}: the archive cannot be unpacked ({exc}); check the file") from None
-    return entries
-
-
-def _split_user(user: str) -> tuple[str, str]:
-    name, _, group = user.partition(":")
-    return name, group
-
-
-def _read_db(root: Path, name: str) -> list[list[str]]:
-    path = resolve_in_root(root, f"etc/{name}", follow_last=True)
-    try:
-        return [line.split(":") for line in path.read_text(errors="replace").splitlines() if line and not line.startswith("#")]
-    except OSError:
-        return []
-
-
-def _lookup_user(root: Path, user: str, group: str, fail: Callable[[str], BuildError]) -> tuple[int, int]:
-    """USER/--chown names resolved against the image's /etc/passwd and /etc/group."""
-    uid = gid = None
-    if user.isdigit():
-        uid = int(user)
-        for row in _read_db(root, "passwd"):
-            if len(row) > 3 and row[2] == user and row[3].isdigit():
-                gid = int(row[3])
-                break
-    else:
-        for row in _read_db(root, "passwd"):
-            if len(row) > 3 and row[0] == user:
-                uid, gid = int(row[2]), int(row[3])
-                break
-        if uid is None:
-            raise fail(f"user {user!r} does not exist in the image's /etc/passwd; create it with a RUN first or use a numeric id")
-    if group:
-        if group.isdigit():
-            gid = int(group)
-        else:
-            found = [int(row[2]) for row in _read_db(root, "group") if len(row) > 2 and row[0] == group]
-            if not found:
-                raise fail(f"group {group!r} does not exist in the image's /etc/group; create it first or use a numeric id")
-            gid = found[0]
-    return uid, gid if gid is not None else uid if uid == 0 else 0
-
-
-def _home(root: Path, uid: int) -> str:
-    for row in _read_db(root, "passwd"):
-        if len(row) > 5 and row[2] == str(uid):
-            return row[5]
-    return "/root" if uid == 0 else "/"
-
-
-def _owner_map(uid: int, gid: int):
-    """Files the sandboxed process created appear on disk owned by us (the user namespace maps
-    the USER onto the caller); record them as the USER's, keep every other owner."""
-    mine = (os.geteuid(), os.getegid())
-    if mine == (0, 0) and (uid, gid) == (0, 0):
-        return None
-    return lambda node: (uid, gid) if (node.uid, node.gid) == mine else (node.uid, node.gid)

@@ -356,3 +356,36 @@ async def test_pooled_root_gives_the_same_layers(build, base_layout, tmp_path):
         assert pool.prepared() == 1  # the base is kept unpacked for the next build
     finally:
         await pool.close()
+
+
+async def test_run_heredoc_inside_a_command_and_network_none(build):
+    built = await build(
+        "FROM busybox\n"
+        "RUN cat <<EOF > /greeting && cat <<'RAW' > /raw\n"
+        "hello $HOSTNAME\n"
+        "EOF\n"
+        "literal $HOME\n"
+        "RAW\n"
+        "RUN --network=none ip link 2>/dev/null | grep -c ': ' > /links || echo 1 > /links\n"
+    )
+    assert built.layer_file(2, "greeting") == b"hello acrtui-build\n"
+    assert built.layer_file(2, "raw") == b"literal $HOME\n"
+    assert built.layer_file(3, "links").strip() == b"1"  # only the loopback device
+
+
+@pytest.mark.parametrize(
+    "line,fragment",
+    [
+        ("EXPOSE 70000", "outside the port range"),
+        ("EXPOSE 80/icmp", "use tcp, udp or sctp"),
+        ("HEALTHCHECK --interval=soon CMD true", "is not a duration"),
+        ("HEALTHCHECK --retries=0 CMD true", "--retries must be"),
+        ("COPY --chmod=rwx a /a", "is not an octal mode"),
+        ("RUN --mount=type=cache,target=/x true", "use --backend buildah"),
+        ('ENV A="${B:?B is required}"', "B: B is required"),
+    ],
+)
+async def test_bad_values_are_named(build, line, fragment):
+    with pytest.raises(BuildError) as info:
+        await build(f"FROM busybox\n{line}\n", {"a": "x"})
+    assert str(info.value).startswith("Dockerfile:2: ") and fragment in str(info.value)

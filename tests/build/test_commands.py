@@ -174,3 +174,18 @@ def test_import_bad_sources(seeded, tmp_path):
     junk.write_bytes(b"not a tar")
     done = acrtui("import", str(junk), "-t", "a:1", "--registry", seeded.url, env_home=tmp_path)
     assert done.returncode == 1 and "is not a tar archive" in done.stdout
+
+
+def test_without_registry_commands_use_an_engine_on_the_default_data_dir(base_layout, tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 5000)) == 0:
+            pytest.skip("something already listens on 127.0.0.1:5000, where `acrtui serve` would be")
+    done = acrtui("import", f"{base_layout.path}:busybox:latest", "-t", "base/busybox:latest", env_home=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "data" / "acrtui" / "registry").is_dir()
+    ctx = context(tmp_path, "FROM base/busybox:latest\nRUN echo in-process > /where\n")
+    built = acrtui("build", "-t", "local/app:1", str(ctx), env_home=tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert built.stdout.splitlines()[-1].startswith("pushed 127.0.0.1:")
