@@ -245,3 +245,19 @@ async def test_a_seed_of_an_unreachable_registry_fails_with_one_sentence(tmp_pat
         with pytest.raises(Unreachable):
             await seed_sample_registry(client, marker=tmp_path / "sample-seeded")
     assert not (tmp_path / "sample-seeded").exists()
+
+
+async def test_seeding_again_over_a_full_store_changes_nothing(seeded):
+    # Without the marker (a run killed after the lock, before the marker): the locked tag is left
+    # alone, every push finds its content already there, and nothing is added.
+    async with _client(seeded.server.url) as client:
+        before = {r: (i.tag_count, i.manifest_count) for r in seeded.result.repositories if (i := await client.repository_info(r))}
+        result = await seed_sample_registry(client, backdate=index_backdate(seeded.server.engine.index.set_times))
+        assert result.seeded and set(result.repositories) == set(seeded.result.repositories)
+        after = {r: (i.tag_count, i.manifest_count) for r in result.repositories if (i := await client.repository_info(r))}
+        assert after == before
+        for repository in ("apps/web", "apps/api", "tools/hello"):
+            for tag, digest in seeded.expected[repository].items():
+                assert (await client.head_manifest(repository, tag)).digest == digest
+        locked = next(t for t in (await client.tag_infos("apps/web")).items if t.name == "1.0.0")
+        assert locked.locks.locked
