@@ -189,3 +189,39 @@ def test_without_registry_commands_use_an_engine_on_the_default_data_dir(base_la
     built = acrtui("build", "-t", "local/app:1", str(ctx), env_home=tmp_path)
     assert built.returncode == 0, built.stdout + built.stderr
     assert built.stdout.splitlines()[-1].startswith("pushed 127.0.0.1:")
+
+
+def test_watch_pushes_on_every_save_one_line_each(seeded, tmp_path):
+    import select
+    import signal
+    import time
+
+    ctx = context(tmp_path, "FROM busybox\nCOPY a.txt /a.txt\n", **{"a.txt": "1"})
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    process = subprocess.Popen([sys.executable, "-m", "acrtui", "watch", str(ctx), "-t", "watched:dev", "--registry", seeded.url],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+    def next_result(timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 0.2)
+            if ready:
+                line = process.stdout.readline()
+                if line.startswith("#"):
+                    return line.rstrip("\n")
+        raise AssertionError("no result line from acrtui watch")
+
+    try:
+        first = next_result()
+        assert first.startswith(f"#1 pushed {seeded.url.split('://')[1]}/watched:dev sha256:")
+        time.sleep(0.5)
+        (ctx / "a.txt").write_text("2")
+        second = next_result()
+        assert second.startswith("#2 pushed") and second.split()[3] != first.split()[3]
+        (ctx / "Dockerfile").write_text("FROM busybox\nCOPY gone.txt /\n")
+        third = next_result()
+        assert third.startswith("#3 failed after ") and "gone.txt does not exist" in third
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
