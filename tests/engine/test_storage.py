@@ -154,3 +154,22 @@ def test_lean_lookups_for_serving(tmp_path):
     index.set_repository_attributes("app", Attributes(write_enabled=False))
     assert index.repository_attributes("app") == Attributes(write_enabled=False)
     assert index.blob_link("app", _digest(b"l")) == (1, Attributes(write_enabled=False))
+
+
+def test_full_tag_listing_is_remembered_until_any_write(tmp_path):
+    index = SqliteMetaIndex(tmp_path / "i.db")
+    m = _manifest("big", b"m")
+    for i in range(1200):
+        index.put_manifest(m, f"t{i:04d}")
+    names = index.tag_names("big", last=None, limit=None)
+    assert len(names) == 1200 and names == sorted(names)
+    names.append("mutating the answer changes nothing")
+    assert index.tag_names("big", last="t1197", limit=None) == ["t1198", "t1199"]
+    assert index.tag_names("big", last="t0000", limit=2) == ["t0001", "t0002"]
+    index.delete_tag("big", "t0001")
+    assert index.tag_names("big", last="t0000", limit=2) == ["t0002", "t0003"]
+    assert len(index.tag_names("big", last=None, limit=None)) == 1199
+    # Another process writing to the same file invalidates it too.
+    other = SqliteMetaIndex(tmp_path / "i.db")
+    other.put_manifest(m, "zz")
+    assert index.tag_names("big", last="t1199", limit=None) == ["zz"]

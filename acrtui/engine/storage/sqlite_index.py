@@ -7,6 +7,7 @@ synchronous=NORMAL keeps the database consistent when the process is killed at a
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -97,6 +98,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 """
 
 _DELETE, _WRITE, _READ, _LIST = 1, 2, 4, 8
+# Below this many tags a listing is cheap enough to read from the table every time.
+_CACHED_LISTING = 1000
 _MANIFEST_COLUMNS = (
     "m.digest, m.media_type, m.body, m.created, m.updated, m.attrs, m.subject, m.artifact_type, "
     "m.config_media_type, m.architecture, m.os, m.image_size, m.annotations"
@@ -136,6 +139,9 @@ class SqliteMetaIndex(MetaIndex):
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_SCHEMA)
+        # Full tag listings of big repositories, kept until the next write (see tag_names).
+        self._writes = 0
+        self._tag_lists: dict[str, tuple[tuple[int, int], list[str]]] = {}
 
     # plumbing
 
@@ -149,6 +155,11 @@ class SqliteMetaIndex(MetaIndex):
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            self._writes += 1
+
+    def _version(self) -> tuple[int, int]:
+        """Changes with every commit: this connection's own, and (data_version) any other process's."""
+        return self._writes, self._conn.execute("PRAGMA data_version").fetchone()[0]
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -465,14 +476,29 @@ class SqliteMetaIndex(MetaIndex):
         return [TagRecord(repository, r[0], r[1], r[2], r[3], _unpack(r[4])) for r in rows]
 
     def tag_names(self, repository: str, *, last: str | None, limit: int | None) -> list[str] | None:
-        repo = self._repo_id(repository)
-        if repo is None:
-            return None
-        rows = self._query(
-            f"SELECT name FROM tags WHERE repo=? AND name > ? AND (attrs & {_LIST}) ORDER BY name LIMIT ?",
-            (repo, last or "", -1 if limit is None else limit),
-        )
-        return [r[0] for r in rows]
+        # A full listing is remembered until the next write, so listing a repository of 10,000 tags
+        # again (or paging through it afterwards) slices a list instead of reading every row.
+        with self._lock:
+            version = self._version()
+            cached = self._tag_lists.get(repository)
+            if cached is not None and cached[0] == version:
+                names = cached[1]
+                start = bisect.bisect_right(names, last) if last else 0
+                return names[start:] if limit is None else names[start : start + limit]
+            repo = self._repo_id(repository)
+            if repo is None:
+                return None
+            rows = self._conn.execute(
+                f"SELECT name FROM tags WHERE repo=? AND name > ? AND (attrs & {_LIST}) ORDER BY name LIMIT ?",
+                (repo, last or "", -1 if limit is None else limit),
+            ).fetchall()
+            names = [r[0] for r in rows]
+            if last is None and limit is None and len(names) >= _CACHED_LISTING:
+                if len(self._tag_lists) >= 16:
+                    self._tag_lists.clear()
+                self._tag_lists[repository] = (version, names)
+                return list(names)
+            return names
 
     def list_manifests(
         self,
