@@ -213,8 +213,7 @@ def test_skopeo_inspects_a_seeded_image(seeded, tmp_path):
 @pytest.mark.parametrize("context", ["static-site", "shell-service"])
 async def test_the_dev_loop_contexts_build_on_the_seeded_busybox(seeded, context, tmp_path):
     require_tool("bwrap", "bubblewrap")
-    if not Path("/usr/bin/busybox").is_file():
-        pytest.skip("/usr/bin/busybox is not installed (apt-get install busybox-static)")
+    require_tool("busybox", "busybox-static")
     from acrtui.build.backends import BuildRequest
     from acrtui.build.cache import BuildCache
     from acrtui.build.commands import make_backend, parse_targets
