@@ -147,6 +147,7 @@ class SqliteMetaIndex(MetaIndex):
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        # Every write goes through here: the count of commits is what expires remembered listings.
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
