@@ -18,13 +18,14 @@ def make_app(profile: Profile, **kwargs) -> AcrApp:
     return AcrApp(profile, **kwargs)
 
 
-async def settle(pilot: Pilot, rounds: int = 4) -> None:
-    """Let workers finish and debounced choices fire, a few times over (one choice starts the next load)."""
+async def settle(pilot: Pilot, rounds: int = 10) -> None:
+    """Let workers finish and debounced choices fire, until a pause starts no new work
+    (one choice starts the next load: repository, then tags, then the inspector)."""
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(SETTLE_PAUSE)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+        if not any(not worker.is_finished for worker in pilot.app.workers):
+            return
 
 
 def status(app: AcrApp) -> str:

@@ -157,6 +157,7 @@ class TagsPane(Vertical):
         self.repository: str | None = None
         self.groups: dict[str, Row] = {}
         self.nodes: dict[str, TreeNode] = {}
+        self.sizes: dict[str, int] = {}
         self.next_last: str | None = None
         self.exhausted = True
         self.predicate: Predicate | None = None
@@ -224,7 +225,8 @@ class TagsPane(Vertical):
         key = tag.digest or f"tag:{tag.name}"
         row = self.groups.get(key)
         if row is None:
-            row = self.groups[key] = Row(kind="manifest", digest=tag.digest)
+            size = self.sizes.get(tag.digest) if tag.digest else None
+            row = self.groups[key] = Row(kind="manifest", digest=tag.digest, size=size)
         row.tags.append(tag)
         self._place(key, row)
 
@@ -298,7 +300,8 @@ class TagsPane(Vertical):
         client = self.acr.client
         assert row.digest is not None
         fetched = await client.get_manifest(repository, row.digest)
-        row.size = len(fetched.raw) + (0 if fetched.manifest.is_index else fetched.manifest.layer_size)
+        if not fetched.manifest.is_index:
+            self.set_size(row.digest, fetched.manifest.layer_size)
         row.media_type = fetched.media_type
         for child in fetched.manifest.manifests:
             platform = str(child.platform) if child.platform else child.artifact_type or child.media_type
@@ -341,7 +344,10 @@ class TagsPane(Vertical):
     # Actions.
 
     def set_size(self, digest: str, size: int) -> None:
-        """A size learnt elsewhere (the inspector read the manifest) fills the column."""
+        """A size learnt elsewhere (the inspector read the manifest) fills the column.
+
+        Kept by digest (content never changes) for rows that do not exist yet or come back."""
+        self.sizes[digest] = size
         row = self.groups.get(digest)
         node = self.nodes.get(digest)
         if row is not None and row.size is None:
