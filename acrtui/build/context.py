@@ -19,6 +19,7 @@ from pathlib import Path
 
 from acrtui.build.dockerignore import PatternMatcher
 from acrtui.build.errors import BuildError
+from acrtui.build.rootfs import resolve_in_root
 
 _GLOB_CHARS = set("*?[")
 
@@ -74,7 +75,7 @@ class SourceTree:
     def walk(self, top: str = "") -> list[Entry]:
         """Every visible entry below `top` (not `top` itself), sorted by path."""
         out: list[Entry] = []
-        base = self.root / top if top else self.root
+        base = self._host(top, top) if top else self.root
         stack = [(base, top)]
         while stack:
             directory, rel_dir = stack.pop()
@@ -96,6 +97,21 @@ class SourceTree:
                     stack.append((path, rel))
         out.sort(key=lambda e: e.rel)
         return out
+
+    def _host(self, rel: str, source: str, instruction: str = "COPY") -> Path:
+        """Where `rel` is on disk. Inside a stage's root, symlinks on the way resolve inside that
+        root (as in the container); in the context, a directory symlink on the way must not lead out."""
+        if not self.confined:
+            return resolve_in_root(self.root, rel)
+        path = self.root / rel
+        parent = os.path.realpath(path.parent)
+        root = os.path.realpath(self.root)
+        if parent != root and not parent.startswith(root + os.sep):
+            raise BuildError(
+                f"{instruction} {source}: the path goes through a symlink that points outside the {self.label}; "
+                "copy the files into the context instead of linking to them"
+            )
+        return path
 
     def _check_link(self, entry: Entry) -> None:
         if not self.confined:
@@ -135,7 +151,7 @@ class SourceTree:
         if rel == ".":
             root = _entry(self.root, "")
             return [Selection(root, tuple(self._all_entries()))]
-        path = self.root / rel
+        path = self._host(rel, source, instruction)
         if not os.path.lexists(path) or self.ignored(rel):
             why = "is excluded by .dockerignore" if os.path.lexists(path) else "does not exist"
             raise BuildError(f"{instruction} {source}: {rel} {why} in the {self.label}; check the path and .dockerignore")
@@ -157,7 +173,7 @@ class SourceTree:
                 # Inside a stage's root, links resolve as they would in the container.
                 joined = target if target.startswith("/") else posixpath.join(posixpath.dirname(entry.rel), target)
                 rel = posixpath.normpath("/" + joined).lstrip("/") or "."
-            path = self.root / rel
+            path = self._host(rel, source, instruction)
             if not os.path.lexists(path):
                 raise BuildError(f"{instruction} {source}: the symlink points to {target}, which does not exist in the {self.label}")
             entry = _entry(path, rel)

@@ -389,3 +389,28 @@ async def test_bad_values_are_named(build, line, fragment):
     with pytest.raises(BuildError) as info:
         await build(f"FROM busybox\n{line}\n", {"a": "x"})
     assert str(info.value).startswith("Dockerfile:2: ") and fragment in str(info.value)
+
+
+async def test_paths_through_symlinks_stay_inside(build, tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("host secret")
+    os.symlink(str(outside), ctx / "linkdir")
+    with pytest.raises(BuildError, match="goes through a symlink that points outside the build context"):
+        await build("FROM scratch\nCOPY linkdir/secret /\n")
+    os.remove(ctx / "linkdir")
+    # In a stage, /hostetc -> /etc means the stage's /etc, never the host's.
+    built = await build(
+        "FROM busybox AS stage\nRUN ln -s /etc /hostetc && echo stage-only > /etc/marker\n"
+        "FROM scratch\nCOPY --from=stage /hostetc/marker /marker\nCOPY --from=stage /hostetc/passwd /passwd\n"
+    )
+    assert built.layer_file(0, "marker") == b"stage-only\n"
+    assert b"app:x:1000" in built.layer_file(1, "passwd")
+
+
+async def test_run_without_bubblewrap_says_what_to_install(build, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    with pytest.raises(BuildError, match=r"RUN needs bubblewrap .* \(apt-get install bubblewrap\)"):
+        await build("FROM busybox\nRUN true\n")
