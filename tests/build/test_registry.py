@@ -118,3 +118,11 @@ async def test_multi_platform_index_pushed(store, registry_url, tmp_path):
     assert fetched.digest == outcome.digest and fetched.manifest.is_index
     platforms = [str(d.platform) for d in fetched.manifest.manifests]
     assert platforms == ["linux/amd64", "linux/arm64/v8"]
+    # An index copies whole: every image, then the index itself.
+    from acrtui.build.store import OciLayout
+
+    layout = OciLayout(tmp_path / "copied")
+    copied = await copy_image(store, "multi", "1", layout, "multi", "1", BuildCache(tmp_path / "c2"), lambda l: None)
+    assert copied == outcome.digest
+    for child in fetched.manifest.manifests:
+        assert await layout.get_manifest("multi", child.digest) is not None
