@@ -1,4 +1,4 @@
-"""What every /v2 route shares: the engine context, path validation and paging."""
+"""What every /v2 route shares: the engine context, path validation, paging and body reading."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp
 
 from acrtui.engine.errors import RegistryError
@@ -81,3 +81,30 @@ def page(request: Request) -> tuple[int | None, str | None]:
 def next_link(path: str, n: int, last: str) -> str:
     """RFC 5988 Link to the following page."""
     return f'<{path}?last={quote(last, safe="")}&n={n}>; rel="next"'
+
+
+async def read_body(request: Request, limit: int, what: str) -> bytes:
+    """A small request body (a manifest), refused with 413 once it exceeds limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(what, limit)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(what, limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise RegistryError("BLOB_UPLOAD_INVALID", f"the client went away while sending the {what}") from None
+    return b"".join(chunks)
+
+
+def _too_large(what: str, limit: int) -> RegistryError:
+    return RegistryError(
+        "MANIFEST_INVALID",
+        f"the {what} is larger than {limit >> 20} MiB, the most this registry accepts",
+        detail={"limit": limit},
+        status=413,
+    )

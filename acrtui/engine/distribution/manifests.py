@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import json
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from acrtui.engine.access import Access, ensure_allowed
-from acrtui.engine.distribution.common import Context, Endpoints, parse_reference, repository_name
+from acrtui.engine.distribution.common import Context, Endpoints, parse_reference, read_body, repository_name
 from acrtui.engine.distribution.negotiation import DEFAULT_PLATFORM, accepted_types
 from acrtui.engine.errors import RegistryError
 from acrtui.engine.storage import ChildRef, ManifestLookup, ManifestRecord
@@ -37,33 +37,6 @@ def _manifest_unknown(name: str, reference: str) -> RegistryError:
         "MANIFEST_UNKNOWN",
         f"manifest {reference} is not in repository {name}",
         detail={"name": name, "reference": reference},
-    )
-
-
-async def _read_manifest(request: Request) -> bytes:
-    """The manifest body, refused with 413 (MANIFEST_INVALID) once it exceeds MAX_MANIFEST."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_MANIFEST:
-        raise _too_large()
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_MANIFEST:
-                raise _too_large()
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise RegistryError("MANIFEST_INVALID", "the client went away while sending the manifest") from None
-    return b"".join(chunks)
-
-
-def _too_large() -> RegistryError:
-    return RegistryError(
-        "MANIFEST_INVALID",
-        f"the manifest is larger than {MAX_MANIFEST >> 20} MiB, the most this registry accepts",
-        detail={"limit": MAX_MANIFEST},
-        status=413,
     )
 
 
@@ -128,7 +101,7 @@ class Manifests:
         name = repository_name(request)
         tag, reference_digest = parse_reference(request.path_params["reference"])
         self.engine.gate.authorize(request, Access(name, "push"))
-        body = await _read_manifest(request)
+        body = await read_body(request, MAX_MANIFEST, "manifest")
         algorithm = Digest.parse(reference_digest).algorithm if reference_digest else "sha256"
         digest = str(Digest.of(body, algorithm))
         if reference_digest is not None and digest != reference_digest:
