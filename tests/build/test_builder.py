@@ -414,3 +414,26 @@ async def test_run_without_bubblewrap_says_what_to_install(build, monkeypatch, t
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     with pytest.raises(BuildError, match=r"RUN needs bubblewrap .* \(apt-get install bubblewrap\)"):
         await build("FROM busybox\nRUN true\n")
+
+
+async def test_arg_scoping(build):
+    built = await build(
+        "ARG GLOBAL=g\n"
+        "ARG TAG=latest\n"
+        "FROM busybox:${TAG}\n"
+        "RUN echo \"[$GLOBAL]\" > /not-declared\n"
+        "ARG GLOBAL\n"
+        "ARG SHADOW=arg\n"
+        "ENV SHADOW=env\n"
+        "ARG TARGETARCH\n"
+        "RUN echo \"[$GLOBAL][$SHADOW][$TARGETARCH]\" > /declared\n"
+        "FROM busybox\n"
+        "RUN echo \"[$GLOBAL][$SHADOW]\" > /next-stage\n",
+        target="0",
+    )
+    assert built.layer_file(2, "not-declared") == b"[]\n"
+    from acrtui.build.platforms import host_platform
+
+    assert built.layer_file(3, "declared") == f"[g][env][{host_platform().architecture}]\n".encode()
+    other = await build("ARG GLOBAL=g\nFROM busybox\nARG GLOBAL\nRUN echo \"[$GLOBAL]\" > /x\n", build_args={"GLOBAL": "cli"})
+    assert other.layer_file(2, "x") == b"[cli]\n"
