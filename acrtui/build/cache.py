@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,11 +30,29 @@ class StepRecord:
     size: int
 
 
+STALE_TEMP_SECONDS = 24 * 3600
+
+
 class BuildCache:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or default_cache_dir()
         for sub in ("blobs/sha256", "steps", "tmp"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self._sweep_temp()
+
+    def _sweep_temp(self) -> None:
+        """Remove what a killed build left in tmp/; a day old is long past any running build."""
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        with os.scandir(self.root / "tmp") as entries:
+            for entry in entries:
+                try:
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        if entry.is_dir(follow_symlinks=False):
+                            shutil.rmtree(entry.path, ignore_errors=True)
+                        else:
+                            os.unlink(entry.path)
+                except FileNotFoundError:
+                    continue  # another process swept it first
 
     def blob_path(self, digest: str) -> Path:
         return self.root / "blobs" / "sha256" / digest.split(":", 1)[1]

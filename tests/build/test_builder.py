@@ -437,3 +437,15 @@ async def test_arg_scoping(build):
     assert built.layer_file(3, "declared") == f"[g][env][{host_platform().architecture}]\n".encode()
     other = await build("ARG GLOBAL=g\nFROM busybox\nARG GLOBAL\nRUN echo \"[$GLOBAL]\" > /x\n", build_args={"GLOBAL": "cli"})
     assert other.layer_file(2, "x") == b"[cli]\n"
+
+
+def test_stale_temporary_files_are_swept(tmp_path):
+    from acrtui.build.cache import STALE_TEMP_SECONDS, BuildCache
+
+    cache = BuildCache(tmp_path / "c")
+    old_dir, fresh = cache.temp_dir("rootfs-"), cache.temp_path()
+    (old_dir / "x").write_text("left by a killed build")
+    past = os.path.getmtime(old_dir) - STALE_TEMP_SECONDS - 60
+    os.utime(old_dir, (past, past))
+    BuildCache(tmp_path / "c")
+    assert not old_dir.exists() and fresh.exists()

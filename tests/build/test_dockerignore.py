@@ -79,3 +79,14 @@ def test_reading_normalises_lines():
 def test_lone_exclamation_is_an_error():
     with pytest.raises(PatternError):
         PatternMatcher(["!"])
+
+
+def test_dockerfile_specific_ignore_file_wins(tmp_path):
+    from acrtui.build.dockerignore import load_matcher
+
+    (tmp_path / ".dockerignore").write_text("a.txt\n")
+    (tmp_path / "app.Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "app.Dockerfile.dockerignore").write_text("b.txt\n")
+    assert load_matcher(tmp_path).matches("a.txt")
+    specific = load_matcher(tmp_path, tmp_path / "app.Dockerfile")
+    assert specific.matches("b.txt") and not specific.matches("a.txt")
