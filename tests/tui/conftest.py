@@ -48,3 +48,13 @@ def scratch(tmp_path) -> Iterator[Seeded]:
 
 def fixed_clock():
     return NOW
+
+
+@pytest.fixture
+def engine(tmp_path) -> Iterator[Seeded]:
+    """The embedded engine (ACR API: times, locks, tag deletion) with the demo content."""
+    from acrtui.engine.server import EmbeddedServer
+
+    with EmbeddedServer(tmp_path / "engine") as server:
+        profile = Profile(name="engine", url=server.url)
+        yield Seeded(profile, _seed(profile, nightlies=0))

@@ -1,0 +1,70 @@
+"""Actions that need ACR's data-plane API, against the embedded engine over a real socket."""
+
+from __future__ import annotations
+
+from acrtui.tui.formatting import system_clock
+from acrtui.tui.screens.confirm import ConfirmScreen
+from acrtui.tui.widgets.repositories import RepositoriesPane
+from acrtui.tui.widgets.tagtree import TagsPane
+from tests.tui.pilot import make_app, open_repository, settle, status
+
+
+def focus_group(app, digest: str) -> None:
+    pane = app.query_one(TagsPane)
+    pane.tree.move_cursor(pane.nodes[digest])
+    pane.tree.focus()
+
+
+async def test_repositories_show_last_update_from_the_acr_api(engine):
+    app = make_app(engine.profile, clock=system_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.query_one(RepositoriesPane).table
+        ages = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        assert ages and all(age.endswith("s") or age.endswith("m") for age in ages)  # just pushed
+
+
+async def test_deleting_one_tag_keeps_the_manifest_and_its_other_tags(engine):
+    app = make_app(engine.profile, clock=system_clock)
+    digest = engine.pushed.digests["demo/web:1.0"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_repository(pilot, "demo/web")
+        pane = app.query_one(TagsPane)
+        focus_group(app, digest)
+        await pilot.press("l")
+        await settle(pilot)
+        tag_node = next(c for c in pane.nodes[digest].children if c.data.kind == "tag" and c.data.tags[0].name == "latest")
+        pane.tree.move_cursor(tag_node)
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "still tagged 1.0" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Deleted tag demo/web:latest" in status(app)
+        assert pane.groups[digest].names == ["1.0"]
+
+
+async def test_lock_and_unlock_a_tag(engine):
+    app = make_app(engine.profile, clock=system_clock)
+    digest = engine.pushed.digests["demo/web:0.9"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_repository(pilot, "demo/web")
+        pane = app.query_one(TagsPane)
+        focus_group(app, digest)
+        await pilot.press("L")
+        await settle(pilot)
+        assert status(app) == "Locked demo/web:0.9."
+        assert pane.groups[digest].locked
+        assert "lock" in str(pane.tree.render_label(pane.nodes[digest], pane.tree.rich_style, pane.tree.rich_style))
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert "\n" not in status(app) and "Deleted" not in status(app)  # the registry refused: one line
+        await pilot.press("L")
+        await settle(pilot)
+        assert status(app) == "Unlocked demo/web:0.9."
+        assert not app.query_one(TagsPane).groups[digest].locked
