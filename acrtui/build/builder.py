@@ -16,7 +16,7 @@ import json
 import os
 import posixpath
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -504,28 +504,39 @@ class NativeBuilder:
         dest_is_dir_syntax = dest.endswith("/") or dest in (".", "./") or dest.endswith("/.")
         from_ref = flags.get("from")
         self._step(ins.original, count)
-        if from_ref is not None:
-            tree, from_key = await self._from_tree(from_ref, state, ins)
-        else:
-            tree, from_key = self._context, "context"
         heredocs = {d.name: d for d in ins.heredocs}
-        selections: list[Selection] = []
         inline: list[tuple[str, bytes]] = []
         for src in sources:
             if _is_heredoc_token(src):
                 doc = heredocs[_heredoc_name(src)]
-                content = self._expand_heredoc(state, ins, doc)
-                inline.append((doc.name, content.encode()))
-            else:
+                inline.append((doc.name, self._expand_heredoc(state, ins, doc).encode()))
+        paths = [src for src in sources if not _is_heredoc_token(src)]
+
+        async def select(tree: SourceTree) -> list[Selection]:
+            selections: list[Selection] = []
+            for src in paths:
                 selections.extend(await asyncio.to_thread(tree.select, src, ins.command))
-        if len(selections) + len(inline) > 1 and not dest_is_dir_syntax:
-            raise self._fail(ins, f"{dest} must end with / because more than one source is copied into it")
-        content_digest = await asyncio.to_thread(self.hasher.selection_digest, selections)
+            if len(selections) + len(inline) > 1 and not dest_is_dir_syntax:
+                raise self._fail(ins, f"{dest} must end with / because more than one source is copied into it")
+            return selections
+
+        if from_ref is None:
+            context_selections = await select(self._context)
+            # The context is hashed; a stage or image source is pinned by its own chain instead,
+            # so a cached COPY --from never unpacks the other stage.
+            source_key = await asyncio.to_thread(self.hasher.selection_digest, context_selections)
+        else:
+            source_key, open_tree = await self._from_source(from_ref, state, ins)
         inline_digest = _hash(*(f"{n}\0{sha256_digest(c)}" for n, c in inline))
-        key_text = json.dumps([ins.command, sources, dest_abs, dest_is_dir_syntax, sorted(flags.items()), from_key, content_digest, inline_digest])
+        key_text = json.dumps([ins.command, sources, dest_abs, dest_is_dir_syntax, sorted(flags.items()), source_key, inline_digest])
         self._chain(state, key_text)
-        await self._layer_step(state, ins, self._history_text(ins, sources, dest), lambda: self._copy_entries(
-            state, ins, selections, inline, dest_abs, dest_is_dir_syntax or len(selections) + len(inline) > 1, flags, add))
+
+        async def make() -> list[LayerEntry]:
+            selections = context_selections if from_ref is None else await select(await open_tree())
+            into_dir = dest_is_dir_syntax or len(selections) + len(inline) > 1
+            return await self._copy_entries(state, ins, selections, inline, dest_abs, into_dir, flags, add)
+
+        await self._layer_step(state, ins, self._history_text(ins, sources, dest), make)
 
     def _history_text(self, ins: Instruction, sources: list[str], dest: str) -> str:
         return f"{ins.command} {' '.join(sources)} {dest}"
@@ -541,17 +552,24 @@ class NativeBuilder:
         except ExpansionError as exc:
             raise self._fail(ins, str(exc)) from None
 
-    async def _from_tree(self, ref: str, state: _State, ins: Instruction) -> tuple[SourceTree, str]:
+    async def _from_source(self, ref: str, state: _State, ins: Instruction) -> tuple[str, Callable[[], Awaitable[SourceTree]]]:
+        """COPY --from: the source's cache key, and how to unpack it when the step must run."""
         index = self._dockerfile.stage_index(ref)
         if index is not None and index in self._stages:
             other = self._stages[index]
-            root = await self._materialize(other)
-            return SourceTree(root, label=f"stage {ref}", confined=False), other.chain
+
+            async def stage_tree() -> SourceTree:
+                return SourceTree(await self._materialize(other), label=f"stage {ref}", confined=False)
+
+            return other.chain, stage_tree
         where = f"{self._dockerfile.path}:{ins.line}: COPY --from"
         config, layers, digest = await self._pull(ref, state.platform, where)
-        temp = _State(config, layers, _hash("image", digest), state.platform)
-        root = await self._materialize(temp)
-        return SourceTree(root, label=f"image {ref}", confined=False), temp.chain
+        image = _State(config, layers, _hash("image", digest), state.platform)
+
+        async def image_tree() -> SourceTree:
+            return SourceTree(await self._materialize(image), label=f"image {ref}", confined=False)
+
+        return image.chain, image_tree
 
     async def _copy_entries(self, state: _State, ins: Instruction, selections: list[Selection], inline: list[tuple[str, bytes]],
                             dest: str, dest_is_dir: bool, flags: dict[str, str], add: bool) -> list[LayerEntry]:
@@ -669,7 +687,7 @@ class NativeBuilder:
         return self._shell(state) + [command], None
 
     async def _layer_step(self, state: _State, ins: Instruction, created_by: str,
-                          make: Callable[[], object], ran_in_rootfs: bool = False) -> None:
+                          make: Callable[[], Awaitable[list[LayerEntry]]], ran_in_rootfs: bool = False) -> None:
         key = state.chain
         cached = None if self._options.no_cache else self.cache.lookup(key)
         if cached is not None:
@@ -677,7 +695,7 @@ class NativeBuilder:
             self.log("  cached")
             layer = Layer(cached.digest, cached.diff_id, cached.size, mt.OCI_LAYER_GZIP)
         else:
-            entries = await make()  # type: ignore[misc]
+            entries = await make()
             tmp = self.cache.temp_path(".tar.gz")
             blob = await asyncio.to_thread(write_layer, entries, tmp, self._epoch)
             blob = self.cache.adopt(blob)

@@ -449,3 +449,12 @@ def test_stale_temporary_files_are_swept(tmp_path):
     os.utime(old_dir, (past, past))
     BuildCache(tmp_path / "c")
     assert not old_dir.exists() and fresh.exists()
+
+
+async def test_cached_copy_from_a_stage_does_not_unpack_it(build):
+    dockerfile = ("FROM busybox AS tools\nRUN echo tool > /tool\n"
+                  "FROM scratch\nCOPY --from=tools /tool /tool\nCOPY app.txt /\n")
+    await build(dockerfile, {"app.txt": "1"})
+    again = await build(dockerfile, {"app.txt": "2"})
+    assert again.result.cached_steps == 2  # the RUN and the COPY --from
+    assert again.layer_file(0, "tool") == b"tool\n" and again.layer_file(1, "app.txt") == b"2"
