@@ -25,6 +25,10 @@ from acrtui.engine.app import create_app
 from acrtui.engine.state import DataDirError, Engine
 
 log = logging.getLogger("acrtui.engine")
+# The library practice: when the host (the TUI) configures no logging, these records go nowhere
+# instead of to Python's last-resort stderr handler, which would scribble over a full-screen UI.
+for _logger in ("acrtui.engine", "uvicorn"):
+    logging.getLogger(_logger).addHandler(logging.NullHandler())
 
 
 class ServerError(Exception):
