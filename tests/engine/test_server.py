@@ -82,3 +82,12 @@ def test_embedded_server_refusals(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(DataDirError):
         EmbeddedServer(tmp_path / "file").start()
+
+
+def test_the_engine_never_imports_textual_or_the_client():
+    code = (
+        "import sys, acrtui.engine.server\n"
+        "bad = [m for m in sys.modules if m == 'textual' or m.startswith(('acrtui.client', 'acrtui.tui', 'acrtui.build'))]\n"
+        "assert not bad, bad\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
