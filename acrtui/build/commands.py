@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import string
 import sys
@@ -49,14 +50,26 @@ def parse_targets(tags: list[str]) -> list[Target]:
     return targets
 
 
+def check_hosts(tags: list[str], host: str) -> None:
+    """A -t that names a registry must name the one the command pushes to."""
+    for text in tags:
+        named = ImageReference.parse(text).registry
+        if named and named != host:
+            raise BuildError(f"-t {text} names registry {named}, but this command pushes to {host}; drop the host or pass --registry {named}")
+
+
 def build_request(args: argparse.Namespace) -> BuildRequest:
     context = Path(args.context)
     build_args: dict[str, str] = {}
     for item in args.build_args:
         key, eq, value = item.partition("=")
-        if not eq or not key:
+        if not key:
             raise BuildError(f"--build-arg {item} is not KEY=VALUE")
-        build_args[key] = value
+        if eq:
+            build_args[key] = value
+        elif key in os.environ:
+            # As docker build does: a bare KEY takes its value from the environment.
+            build_args[key] = os.environ[key]
     targets = parse_targets(args.tags)
     push = not args.no_push
     if push and not targets:
@@ -117,6 +130,7 @@ async def _build(args: argparse.Namespace, open_registry: OpenRegistry, out: Tex
             print(line, file=out, flush=True)
 
         async with open_registry(args.registry) as client:
+            check_hosts(args.tags, client.host)
             backend = make_backend(args.backend, client, BuildCache())
             try:
                 outcome = await _with_timeout(backend.run(request, log), args.timeout)
@@ -147,6 +161,7 @@ async def _import(args: argparse.Namespace, open_registry: OpenRegistry, out: Te
         platform = parse_platform(args.platform) if args.platform else None
         cache = BuildCache()
         async with open_registry(args.registry) as client:
+            check_hosts(args.tags, client.host)
             store = RegistryStore(client)
             first = targets[0]
             digest = await import_image(args.source, store, first.repository, first.tag, cache,
@@ -171,6 +186,7 @@ async def _watch(args: argparse.Namespace, open_registry: OpenRegistry, out: Tex
     try:
         request = build_request(args)
         async with open_registry(args.registry) as client:
+            check_hosts(args.tags, client.host)
             cache = BuildCache()
             hasher = ContentHasher()
             lines: list[str] = []

@@ -235,3 +235,13 @@ def test_watch_pushes_on_every_save_one_line_each(seeded, tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def test_tag_for_another_registry_is_refused(seeded, tmp_path):
+    ctx = context(tmp_path, "FROM busybox\n")
+    done = acrtui("build", "-t", "elsewhere.azurecr.io/app:1", "--registry", seeded.url, str(ctx), env_home=tmp_path)
+    assert done.returncode == 1
+    assert "names registry elsewhere.azurecr.io, but this command pushes to" in done.stdout
+    host = seeded.url.split("://")[1]
+    done = acrtui("build", "-t", f"{host}/app:1", "--build-arg", "HOME", "--registry", seeded.url, str(ctx), env_home=tmp_path)
+    assert done.returncode == 0, done.stdout
