@@ -8,14 +8,15 @@ import dataclasses
 import io
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
-from acrtui.client import Denied, RegistryClient, RegistryError, Unreachable, resolve_registry
+from acrtui.client import Denied, Page, RegistryClient, RegistryError, Unreachable, resolve_registry
 from acrtui.engine.server import EmbeddedServer
 from acrtui.oci.layers import Whiteout, list_layer
 from acrtui.resources import sample_registry_dir
@@ -24,6 +25,7 @@ from acrtui.sample.description import load_description
 from acrtui.sample.generate import sample_plans
 from tests.support.tools import free_port, require_tool
 
+T = TypeVar("T")
 EPOCH = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)  # the newest nightly in registry.yaml
 
 
@@ -40,6 +42,17 @@ class Seeded:
 
 def _client(url: str) -> RegistryClient:
     return RegistryClient(resolve_registry(url, {}), find_credentials=None)
+
+
+async def _every_page(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
+    items: list[T] = []
+    last = None
+    while True:
+        page = await fetch(last)
+        items += page.items
+        if page.next_last is None:
+            return items
+        last = page.next_last
 
 
 @pytest.fixture(scope="module")
@@ -88,14 +101,7 @@ async def test_the_seed_holds_every_repository_with_the_generated_digests(seeded
         catalog = (await client.catalog()).items
         assert sorted(catalog) == repositories
         for repository, tags in seeded.expected.items():
-            listed: list[str] = []
-            last = None
-            while True:
-                page = await client.tags(repository, n=500, last=last)
-                listed += page.items
-                if page.next_last is None:
-                    break
-                last = page.next_last
+            listed = await _every_page(lambda last: client.tags(repository, n=500, last=last))
             assert sorted(listed) == sorted(tags), repository
         for repository, tags in seeded.expected.items():
             if repository == "nightly/builds":
@@ -161,14 +167,7 @@ async def test_the_cleanup_layer_whiteouts_reach_the_registry(seeded):
 
 async def test_nightly_tags_carry_their_ages(seeded):
     async with _client(seeded.server.url) as client:
-        infos = []
-        last = None
-        while True:
-            page = await client.tag_infos("nightly/builds", n=100, last=last)
-            infos += page.items
-            if page.next_last is None:
-                break
-            last = page.next_last
+        infos = await _every_page(lambda last: client.tag_infos("nightly/builds", n=100, last=last))
         assert len(infos) == 400
         created = sorted(t.created for t in infos)
         assert created[-1] == EPOCH
