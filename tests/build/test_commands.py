@@ -245,3 +245,24 @@ def test_tag_for_another_registry_is_refused(seeded, tmp_path):
     host = seeded.url.split("://")[1]
     done = acrtui("build", "-t", f"{host}/app:1", "--build-arg", "HOME", "--registry", seeded.url, str(ctx), env_home=tmp_path)
     assert done.returncode == 0, done.stdout
+
+
+def test_without_registry_commands_use_a_running_acrtui_serve(base_layout, tmp_path):
+    import socket
+
+    from tests.support.tools import wait_for_port
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 5000)) == 0:
+            pytest.skip("something already listens on 127.0.0.1:5000")
+    serve = subprocess.Popen([sys.executable, "-m", "acrtui", "serve", "--port", "5000", "--data-dir", str(tmp_path / "served"),
+                              "--log-level", "error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(5000)
+        done = acrtui("import", f"{base_layout.path}:busybox:latest", "-t", "served/busybox:1", env_home=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.splitlines()[-1].startswith("imported 127.0.0.1:5000/served/busybox:1 sha256:")
+        assert not (tmp_path / "data" / "acrtui" / "registry").exists()  # no second engine was started
+    finally:
+        serve.terminate()
+        serve.wait(timeout=15)
