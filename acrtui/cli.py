@@ -47,19 +47,17 @@ async def open_command_registry(target: str | None) -> AsyncIterator["RegistryCl
             await client.ping()
             yield client
         return
-    running = RegistryClient(Profile(name="local", url=f"http://127.0.0.1:{SERVE_PORT}"), timeout=2.0)
-    try:
-        await running.ping()
-        found = await running.supports_acr()
-    except RegistryError:
-        found = False
-    if found:
+    local = Profile(name="local", url=f"http://127.0.0.1:{SERVE_PORT}")
+    async with RegistryClient(local, timeout=2.0) as probe:
         try:
-            yield running
-        finally:
-            await running.aclose()
+            await probe.ping()
+            found = await probe.supports_acr()
+        except RegistryError:
+            found = False
+    if found:
+        async with RegistryClient(local) as client:
+            yield client
         return
-    await running.aclose()
     from acrtui.engine.server import EmbeddedServer, default_data_dir
 
     async with EmbeddedServer(default_data_dir()) as server:
