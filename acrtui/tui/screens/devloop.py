@@ -115,16 +115,24 @@ class DevLoopScreen(Screen[tuple[str, str] | None]):
 
     # -- actions ---------------------------------------------------------------------------
 
+    def _choice(self) -> tuple[Path, Target] | None:
+        """The context and tag to build, or None (with the reason shown) when there is none."""
+        if self.read_only:
+            self._set_state("this session is read-only, so the Dev loop cannot push; open a profile without read_only", error=True)
+            return None
+        context, target = self.context, self._target()
+        if context is None or target is None:
+            return None
+        return context, target
+
     def action_toggle_watch(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
             return
-        if self.read_only:
-            self._set_state("this session is read-only, so the Dev loop cannot push; open a profile without read_only", error=True)
+        choice = self._choice()
+        if choice is None:
             return
-        context, target = self.context, self._target()
-        if context is None or target is None:
-            return
+        context, target = choice
         self.watcher = Watcher(context, context / "Dockerfile", lambda: self._build(context, target), self._report)
         self.query_one("#devloop-log", Log).write_line(f"watching {context}")
         self._set_state("watching")
@@ -141,13 +149,10 @@ class DevLoopScreen(Screen[tuple[str, str] | None]):
         if self.watcher is not None:
             self.watcher.trigger()
             return
-        if self.read_only:
-            self._set_state("this session is read-only, so the Dev loop cannot push; open a profile without read_only", error=True)
+        choice = self._choice()
+        if choice is None:
             return
-        context, target = self.context, self._target()
-        if context is None or target is None:
-            return
-        self.run_worker(self._build_once(context, target), group="devloop-build", exclusive=True, exit_on_error=False)
+        self.run_worker(self._build_once(*choice), group="devloop-build", exclusive=True, exit_on_error=False)
 
     async def _build_once(self, context: Path, target: Target) -> None:
         started = time.monotonic()
