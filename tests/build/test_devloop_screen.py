@@ -92,3 +92,16 @@ async def test_a_failing_build_shows_its_log(profile, tmp_path, monkeypatch):
         await until(pilot, lambda: screen.state.startswith("failed"), "the failure")
         assert "failed with exit code 4" in screen.state
         assert "going wrong" in "\n".join(screen.query_one("#devloop-log").lines)
+
+
+async def test_read_only_session_refuses_to_push(profile):
+    app = make_app(profile, read_only=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        screen = app.screen
+        assert isinstance(screen, DevLoopScreen)
+        await pilot.press("w")
+        assert screen.watcher is None and "read-only" in screen.state
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DevLoopScreen)
