@@ -51,9 +51,9 @@ class AcrApp(App[None]):
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("1", "focus_pane('repositories')", "Repositories", show=False, id="app.pane-repositories"),
-        Binding("2", "focus_pane('tags')", "Tags", show=False, id="app.pane-tags"),
-        Binding("3", "focus_pane('inspector')", "Inspector", show=False, id="app.pane-inspector"),
+        Binding("1", "focus_pane('repositories')", "Go to Repositories", show=False, id="app.pane-repositories"),
+        Binding("2", "focus_pane('tags')", "Go to Tags", show=False, id="app.pane-tags"),
+        Binding("3", "focus_pane('inspector')", "Go to Inspector", show=False, id="app.pane-inspector"),
         Binding("slash", "filter", "Filter", id="app.filter"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
@@ -218,34 +218,25 @@ class AcrApp(App[None]):
         self.push_screen(HelpScreen(self.help_sections()))
 
     def help_sections(self) -> list[HelpSection]:
-        """The focused widget's keys first, then the pane's, then the app-wide ones."""
-        sections: list[HelpSection] = []
-        seen: set[str] = set()
-        active = self.screen.active_bindings
-        by_node: dict[int, tuple[str, list[tuple[str, str]]]] = {}
-        order: list[int] = []
-        for key, active_binding in active.items():
+        """The focused pane's actions first, then the app-wide keys, then moving around."""
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for active_binding in self.screen.active_bindings.values():
             binding = active_binding.binding
             if not binding.description or binding.system:
                 continue
             node = active_binding.node
-            if id(node) not in by_node:
-                by_node[id(node)] = (self._section_title(node), [])
-                order.append(id(node))
-            by_node[id(node)][1].append((self.get_key_display(binding), binding.description))
-        for node_id in order:
-            title, rows = by_node[node_id]
-            fresh = [(k, d) for k, d in rows if (k, d) not in seen]
-            seen.update(fresh)
-            if fresh:
-                sections.append((title, fresh))
-        return sections
-
-    def _section_title(self, node: object) -> str:
-        if node is self:
-            return "Everywhere"
-        name = getattr(node, "BORDER_TITLE", None) or getattr(node, "id", None) or type(node).__name__
-        return str(name)
+            if node is self:
+                title = "Everywhere"
+            elif getattr(node, "BORDER_TITLE", None):
+                title = str(node.BORDER_TITLE)  # type: ignore[attr-defined]
+            else:
+                title = "Moving around"
+            row = (self.get_key_display(binding), binding.description)
+            rows = sections.setdefault(title, [])
+            if row not in rows:
+                rows.append(row)
+        order = sorted(sections, key=lambda t: {"Everywhere": 1, "Moving around": 2}.get(t, 0))
+        return [(title, sections[title]) for title in order]
 
     def action_refresh(self) -> None:
         self.query_one(RepositoriesPane).reload()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ NIGHTLY_TAGS = 230  # more than one tag page (200)
 class Seeded:
     profile: Profile
     pushed: Pushed
+    server: Any = None  # the EmbeddedServer, for tests that plant what no client can push
 
 
 def _seed(profile: Profile, *, nightlies: int) -> Pushed:
@@ -57,4 +59,4 @@ def engine(tmp_path) -> Iterator[Seeded]:
 
     with EmbeddedServer(tmp_path / "engine") as server:
         profile = Profile(name="engine", url=server.url)
-        yield Seeded(profile, _seed(profile, nightlies=0))
+        yield Seeded(profile, _seed(profile, nightlies=0), server)

@@ -24,7 +24,9 @@ async def settle(pilot: Pilot, rounds: int = 10) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(SETTLE_PAUSE)
-        if not any(not worker.is_finished for worker in pilot.app.workers):
+        busy = any(not worker.is_finished for worker in pilot.app.workers)
+        choosing = any(pane.choice.pending for pane in pilot.app.query(".pane") if hasattr(pane, "choice"))
+        if not busy and not choosing:
             return
 
 

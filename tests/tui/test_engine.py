@@ -68,3 +68,21 @@ async def test_lock_and_unlock_a_tag(engine):
         await settle(pilot)
         assert status(app) == "Unlocked demo/web:0.9."
         assert not app.query_one(TagsPane).groups[digest].locked
+
+
+async def test_a_manifest_of_unknown_media_type_is_one_line(engine):
+    """Registries refuse to store one, so it is planted in the engine's index, as an old or foreign
+    registry might hold it; the app must still say what is wrong in one line."""
+    from acrtui.engine.storage.records import ManifestRecord
+    from acrtui.oci.digest import sha256_digest
+
+    media_type = "application/vnd.example.thing+json"
+    raw = b'{"schemaVersion":2,"mediaType":"application/vnd.example.thing+json"}'
+    record = ManifestRecord(repository="odd/thing", digest=sha256_digest(raw), media_type=media_type, body=raw)
+    engine.server.engine.index.put_manifest(record, "v1")
+    app = make_app(engine.profile, clock=system_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_repository(pilot, "odd/thing")
+        line = status(app)
+        assert media_type in line and "\n" not in line, (line, app.query_one("#inspector-summary").render())

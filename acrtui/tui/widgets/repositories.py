@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.timer import Timer
 from textual.worker import Worker
 from textual.widgets import DataTable
 
 from acrtui.client import RegistryError, RepositoryInfo
+from acrtui.tui.debounce import Debounced
 from acrtui.tui.filtering import Predicate
 from acrtui.tui.formatting import human_age
 from acrtui.tui.messages import RepositoryChosen
@@ -44,7 +44,7 @@ class RepositoriesPane(Vertical):
         self.filter_text = ""
         self._page_worker: Worker | None = None
         self._chosen: str | None = None
-        self._choose_timer: Timer | None = None
+        self.choice = Debounced(self, CHOOSE_DELAY, self._announce)
 
     @property
     def acr(self) -> "AcrApp":
@@ -169,9 +169,7 @@ class RepositoriesPane(Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if self._choose_timer is not None:
-            self._choose_timer.stop()
-        self._choose_timer = self.set_timer(CHOOSE_DELAY, self._announce, name="choose-repository")
+        self.choice.poke()
 
     def action_choose(self) -> None:
         self._announce()

@@ -17,12 +17,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.timer import Timer
 from textual.worker import Worker
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from acrtui.client import Locks, TagInfo
+from acrtui.tui.debounce import Debounced
 from acrtui.tui.filtering import Predicate
 from acrtui.tui.formatting import human_age, human_size, short_digest
 from acrtui.tui.messages import ManifestChosen, RegistryChanged
@@ -163,7 +163,7 @@ class TagsPane(Vertical):
         self.predicate: Predicate | None = None
         self.filter_text = ""
         self._page_worker: Worker | None = None
-        self._choose_timer: Timer | None = None
+        self.choice = Debounced(self, CHOOSE_DELAY, self._announce)
         self._chosen: str | None = None
 
     @property
@@ -217,7 +217,7 @@ class TagsPane(Vertical):
             if not REFERRERS_TAG.match(tag.name):
                 self._add_tag(tag)
         if self._chosen is None and self.tree.cursor_line < 0 and self.nodes:
-            self.tree.call_after_refresh(self.tree.move_cursor_to_line, 0)
+            self.tree.move_cursor_to_line(0)
             self._announce()
         self._fill_if_sparse()
 
@@ -318,9 +318,7 @@ class TagsPane(Vertical):
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         event.stop()
-        if self._choose_timer is not None:
-            self._choose_timer.stop()
-        self._choose_timer = self.set_timer(CHOOSE_DELAY, self._announce)
+        self.choice.poke()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         event.stop()
