@@ -7,6 +7,7 @@ those are fetched only when the user expands, never up front.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from textual.worker import Worker
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from acrtui.client import Locks, TagInfo
+from acrtui.client import Locks, RegistryError, TagInfo
 from acrtui.tui.debounce import Debounced
 from acrtui.tui.filtering import Predicate
 from acrtui.tui.formatting import human_age, human_size, short_digest
@@ -36,6 +37,7 @@ TAG_PAGE = 200
 # The referrers tag schema's index tags (`sha256-<hex>`); their content shows under the subject.
 REFERRERS_TAG = re.compile(r"^sha256-[0-9a-f]{64}(\..*)?$")
 CHOOSE_DELAY = 0.15
+MEASURE_CONCURRENCY = 4
 # Fixed cell widths of the right-hand columns; the tag column takes what is left.
 DIGEST_W, SIZE_W, AGE_W, LOCK_W = 12, 9, 6, 4
 # Below this many cells for tag names the digest column is dropped (80-column terminals).
@@ -158,6 +160,7 @@ class TagsPane(Vertical):
         self.groups: dict[str, Row] = {}
         self.nodes: dict[str, TreeNode] = {}
         self.sizes: dict[str, int] = {}
+        self.unmeasurable: set[str] = set()
         self.next_last: str | None = None
         self.exhausted = True
         self.predicate: Predicate | None = None
@@ -220,6 +223,7 @@ class TagsPane(Vertical):
             self.tree.move_cursor_to_line(0)
             self._announce()
         self._fill_if_sparse()
+        self._measure_visible()
 
     def _add_tag(self, tag: TagInfo) -> None:
         key = tag.digest or f"tag:{tag.name}"
@@ -335,6 +339,7 @@ class TagsPane(Vertical):
         row = self.current()
         if row is None or row.digest is None or self.repository is None:
             return
+        self._measure_visible()
         if row.digest != self._chosen:
             self._chosen = row.digest
             self.post_message(ManifestChosen(self.repository, row.digest, row.names))
@@ -352,6 +357,41 @@ class TagsPane(Vertical):
             row.size = size
             if node is not None:
                 node.refresh()
+
+    def _measure_visible(self) -> None:
+        """Fill the size column of the rows on screen (and a screenful below): one small manifest
+        GET each, never the whole repository."""
+        if self.repository is None:
+            return
+        tree = self.tree
+        top = tree.scroll_offset.y if tree.last_line >= 0 else 0
+        bottom = top + 2 * max(tree.size.height, 10)
+        wanted = [
+            row.digest
+            for node in self.nodes.values()
+            if (row := node.data).size is None and row.digest and row.digest not in self.unmeasurable
+            and top <= node.line < bottom
+        ]
+        if wanted:
+            start(self, self._measure, self.repository, wanted, group="sizes")
+
+    async def _measure(self, repository: str, digests: list[str]) -> None:
+        gate = asyncio.Semaphore(MEASURE_CONCURRENCY)
+
+        async def one(digest: str) -> None:
+            try:
+                async with gate:
+                    fetched = await self.acr.client.get_manifest(repository, digest)
+            except RegistryError:
+                # Unreadable here; the inspector says why when the user opens it.
+                self.unmeasurable.add(digest)
+                return
+            if fetched.manifest.is_index:
+                self.unmeasurable.add(digest)
+            elif repository == self.repository:
+                self.set_size(digest, fetched.manifest.layer_size)
+
+        await asyncio.gather(*(one(d) for d in digests))
 
     def _group_of(self, row: Row) -> Row:
         return self.groups.get(row.digest or "", row)
