@@ -179,3 +179,16 @@ async def test_switching_profile_reloads_from_the_other_registry(seeded, scratch
         await settle(pilot)
         assert app.profile.name == "scratch" and app.client.url == scratch.profile.url
         assert app.query_one(RepositoriesPane).names == ["demo/multi", "demo/web"]
+
+
+async def test_refresh_reloads_and_keeps_the_chosen_repository(seeded):
+    app = make_app(seeded.profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_repository(pilot, "demo/web")
+        await pilot.press("r")
+        assert status(app) == "Refreshing."
+        await settle(pilot)
+        repositories = app.query_one(RepositoriesPane)
+        assert repositories.highlighted() == "demo/web"
+        assert app.query_one(TagsPane).repository == "demo/web" and app.query_one(TagsPane).groups

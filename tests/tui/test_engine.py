@@ -86,3 +86,28 @@ async def test_a_manifest_of_unknown_media_type_is_one_line(engine):
         await open_repository(pilot, "odd/thing")
         line = status(app)
         assert media_type in line and "\n" not in line, (line, app.query_one("#inspector-summary").render())
+
+
+async def test_a_large_catalog_loads_page_by_page(engine):
+    """250 more repositories: the first page (100) shows with its details, the rest waits for the cursor."""
+    import dataclasses
+
+    from acrtui.tui.widgets.repositories import CATALOG_PAGE
+
+    index = engine.server.engine.index
+    record = index.get_manifest("demo/web", engine.pushed.digests["demo/web:1.0"])
+    for n in range(250):
+        index.put_manifest(dataclasses.replace(record, repository=f"many/r{n:04d}"), "v1")
+    app = make_app(engine.profile, clock=system_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(RepositoriesPane)
+        assert len(pane.names) == CATALOG_PAGE and not pane.exhausted
+        assert all(pane.infos[name] is not None for name in pane.names)
+        await pilot.press("1", "G")
+        await settle(pilot)
+        assert len(pane.names) == 2 * CATALOG_PAGE
+        for _ in range(3):
+            await pilot.press("G")
+            await settle(pilot)
+        assert pane.exhausted and len(pane.names) == 252

@@ -68,6 +68,9 @@ async def test_an_index_expands_into_platforms_and_offers_a_platform_picker(seed
         picker = inspector.query_one("#platform-picker")
         assert picker.display
         assert "linux/amd64" in str(inspector.query_one("#inspector-summary").render())
+        await pilot.press("3", "p")
+        assert picker.expanded and picker in app.focused.ancestors_with_self
+        await pilot.press("escape")
         arm = next(c.data.digest for c in node.children if c.data.detail == "linux/arm64")
         picker.value = arm
         await settle(pilot)
