@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+
+import pytest
 
 from acrtui.bench.plan import QUICK_SCALE, BenchPlan
 from acrtui.bench.scenarios import SCENARIO_NAMES
@@ -22,9 +25,18 @@ def bench(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_quick_json_reports_every_figure(distribution):
-    pid = distribution.process.pid
-    done = bench(distribution.url, "--quick", "--json", "--scale", str(TEST_SCALE), "--pid", str(pid))
+@pytest.fixture(params=["distribution", "embedded"])
+def registry(request) -> tuple[str, int]:
+    """(URL, server pid) of docker-registry and of the embedded engine (serving from this process)."""
+    if request.param == "distribution":
+        server = request.getfixturevalue("distribution")
+        return server.url, server.process.pid
+    return request.getfixturevalue("embedded_registry"), os.getpid()
+
+
+def test_quick_json_reports_every_figure(registry):
+    url, pid = registry
+    done = bench(url, "--quick", "--json", "--scale", str(TEST_SCALE), "--pid", str(pid))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     plan = BenchPlan().scaled(TEST_SCALE)
@@ -119,8 +131,6 @@ def test_credentials_open_a_token_registry(token_registry):
 
 
 def test_basic_auth_from_the_environment(basic_registry):
-    import os
-
     from tests.client.conftest import PASSWORD, USER
 
     env = {**os.environ, "ACRTUI_BENCH_USERNAME": USER, "ACRTUI_BENCH_PASSWORD": PASSWORD}
