@@ -19,7 +19,7 @@ async def test_repositories_lists_catalog_with_tag_counts(seeded):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.query_one("#repositories-table")
-        rows = {table.get_row_at(i)[0]: str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        rows = {table.get_row_at(i)[2]: str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert rows == {"demo/multi": "1", "demo/nightly": str(NIGHTLY_TAGS), "demo/web": "4"}
         assert status(app) == ""
 

@@ -52,9 +52,10 @@ class RepositoriesPane(Vertical):
 
     def compose(self) -> ComposeResult:
         table = NavTable(id="repositories-table", cursor_type="row", zebra_stripes=False)
-        table.add_column("Repository", key="name")
+        # Numbers first: a long repository name may be cut at the pane's edge, the numbers never are.
         table.add_column("Tags", key="tags")
         table.add_column("Age", key="updated")
+        table.add_column("Repository", key="name")
         yield table
 
     @property
@@ -130,16 +131,16 @@ class RepositoriesPane(Vertical):
             if self._visible(name):
                 self.table.add_row(*self._cells(name), key=name)
 
-    def _cells(self, name: str) -> tuple[str, Text, Text]:
+    def _cells(self, name: str) -> tuple[Text, Text, str]:
         info = self.infos.get(name)
         tags = "…" if info is None else ("–" if info.tag_count is None else str(info.tag_count))
         updated = "…" if info is None else human_age(info.last_update, self.acr.clock())
-        return name, Text(tags, justify="right"), Text(updated, justify="right")
+        return Text(tags, justify="right"), Text(updated, justify="right"), name
 
     def _show_info(self, name: str, info: RepositoryInfo) -> None:
         if name not in self.table.rows:
             return
-        _, tags, updated = self._cells(name)
+        tags, updated, _ = self._cells(name)
         self.table.update_cell(name, "tags", tags)
         self.table.update_cell(name, "updated", updated, update_width=True)
 
