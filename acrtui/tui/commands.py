@@ -29,6 +29,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("Refresh", "Reload repositories, tags and the inspector (r)", "refresh", "app"),
     Command("Switch profile", "Open another registry profile from config.yaml (P)", "switch_profile", "app"),
     Command("Help", "Keys of the focused pane (?)", "help", "app"),
+    Command("Dev loop", "Rebuild and push a sample context on every save (b)", "dev_loop", "app"),
     Command("Copy reference", "Copy registry/repository:tag (or @digest) to the clipboard (c)", "copy", "tags"),
     Command("Pick platform", "Choose the platform of an index in the inspector (p)", "pick_platform", "inspector"),
     Command("Delete tag", "Delete the highlighted tag; the manifest stays (d)", "delete_tag", "tags", destructive=True),

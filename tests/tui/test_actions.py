@@ -192,3 +192,17 @@ async def test_refresh_reloads_and_keeps_the_chosen_repository(seeded):
         repositories = app.query_one(RepositoriesPane)
         assert repositories.highlighted() == "demo/web"
         assert app.query_one(TagsPane).repository == "demo/web" and app.query_one(TagsPane).groups
+
+
+async def test_filtering_tags_keeps_their_order(seeded):
+    app = make_app(seeded.profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_repository(pilot, "demo/web")
+        pane = app.query_one(TagsPane)
+        before = [node.data.digest for node in pane.tree.root.children]
+        await pilot.press("2", "slash", *"^0")
+        assert [sorted(node.data.names) for node in pane.tree.root.children] == [["0.9"]]
+        assert "/^0" in pane.border_subtitle
+        await pilot.press("escape")
+        assert [node.data.digest for node in pane.tree.root.children] == before

@@ -249,8 +249,12 @@ class TagsPane(Vertical):
             del self.nodes[key]
 
     def set_filter(self, predicate: Predicate | None) -> None:
+        """Rebuild the rows in listing order (hidden rows coming back keep their place)."""
         self.predicate = predicate
+        self.tree.clear()
+        self.nodes.clear()
         for key, row in self.groups.items():
+            row.expanded_once = False
             self._place(key, row)
         self._fill_if_sparse()
 
