@@ -212,7 +212,8 @@ _IMAGE_CONFIGS = frozenset({mt.OCI_CONFIG, mt.DOCKER_CONFIG})
 
 def _history_line(entry: HistoryEntry | None, layer: Descriptor) -> str:
     if entry is None:
-        return layer.annotations.get("org.opencontainers.image.title", "") or short_digest(layer.digest)
+        # Artifacts (charts, signatures, SBOMs) have no history: say what the blob is instead.
+        return layer.annotations.get("org.opencontainers.image.title", "") or layer.media_type or short_digest(layer.digest)
     text = " ".join(entry.created_by.split())
     for prefix in ("/bin/sh -c #(nop) ", "/bin/sh -c "):
         if text.startswith(prefix):

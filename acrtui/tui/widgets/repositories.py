@@ -141,7 +141,7 @@ class RepositoriesPane(Vertical):
         if name not in self.table.rows:
             return
         tags, updated, _ = self._cells(name)
-        self.table.update_cell(name, "tags", tags)
+        self.table.update_cell(name, "tags", tags, update_width=True)
         self.table.update_cell(name, "updated", updated, update_width=True)
 
     def set_filter(self, predicate: Predicate | None) -> None:
