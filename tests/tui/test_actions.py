@@ -206,3 +206,13 @@ async def test_filtering_tags_keeps_their_order(seeded):
         assert "/^0" in pane.border_subtitle
         await pilot.press("escape")
         assert [node.data.digest for node in pane.tree.root.children] == before
+
+
+async def test_typing_in_the_filter_never_triggers_app_keys(seeded):
+    app = make_app(seeded.profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "q", "1", "r", "question_mark")
+        assert app.is_running and not isinstance(app.screen, HelpScreen)
+        assert app.query_one("#filter-bar").value == "q1r?"
+        assert app.query_one(RepositoriesPane).table.row_count == 0  # nothing matches /q1r?/
