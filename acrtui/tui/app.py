@@ -172,6 +172,11 @@ class AcrApp(App[None]):
     def action_focus_pane(self, name: str) -> None:
         self.focus_pane(name)
 
+    def action_pane_step(self, step: int) -> None:
+        current = self.focused_pane()
+        index = PANES.index(current) if current in PANES else 0
+        self.focus_pane(PANES[(index + step) % len(PANES)])
+
     def focused_pane(self) -> str | None:
         node = self.focused
         while node is not None:

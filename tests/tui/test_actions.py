@@ -120,6 +120,10 @@ async def test_number_keys_jump_between_panes(seeded):
         for key, pane in (("2", "tags"), ("3", "inspector"), ("1", "repositories")):
             await pilot.press(key)
             assert app.focused_pane() == pane
+        await pilot.press("l")  # in a table, l and h step between panes
+        assert app.focused_pane() == "tags"
+        await pilot.press("1", "h")  # and wrap around
+        assert app.focused_pane() == "inspector"
 
 
 async def test_filter_by_regex_inverted_and_invalid(seeded):

@@ -19,11 +19,14 @@ class NearEnd(Message):
 
 
 class NavTable(DataTable):
+    # Tables here select whole rows, so left/right (h/l) move between panes instead of columns.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="nav.down"),
         Binding("k", "cursor_up", "Up", show=False, id="nav.up"),
         Binding("g", "first", "First row", show=False, id="nav.first"),
         Binding("G", "last", "Last row", show=False, id="nav.last"),
+        Binding("h,left", "app.pane_step(-1)", "Previous pane", show=False, id="nav.pane-left"),
+        Binding("l,right", "app.pane_step(1)", "Next pane", show=False, id="nav.pane-right"),
     ]
 
     def action_first(self) -> None:
