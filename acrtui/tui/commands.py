@@ -31,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("Help", "Keys of the focused pane (?)", "help", "app"),
     Command("Dev loop", "Rebuild and push a sample context on every save (b)", "dev_loop", "app"),
     Command("Copy reference", "Copy registry/repository:tag (or @digest) to the clipboard (c)", "copy", "tags"),
+    Command("Newest tags first", "Toggle the tag tree between name order and newest first (o)", "toggle_order", "tags"),
     Command("Pick platform", "Choose the platform of an index in the inspector (p)", "pick_platform", "inspector"),
     Command("Delete tag", "Delete the highlighted tag; the manifest stays (d)", "delete_tag", "tags", destructive=True),
     Command("Delete manifest", "Delete the highlighted manifest and every tag on it (D)", "delete_manifest", "tags", destructive=True),

@@ -220,3 +220,12 @@ async def test_typing_in_the_filter_never_triggers_app_keys(seeded):
         assert app.is_running and not isinstance(app.screen, HelpScreen)
         assert app.query_one("#filter-bar").value == "q1r?"
         assert app.query_one(RepositoriesPane).table.row_count == 0  # nothing matches /q1r?/
+
+
+async def test_newest_first_without_the_acr_api_is_one_line(seeded):
+    app = make_app(seeded.profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "o")
+        await settle(pilot)
+        assert "ordering by time needs the ACR metadata API" in status(app)

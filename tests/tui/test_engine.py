@@ -111,3 +111,16 @@ async def test_a_large_catalog_loads_page_by_page(engine):
             await pilot.press("G")
             await settle(pilot)
         assert pane.exhausted and len(pane.names) == 252
+
+
+async def test_newest_first_orders_tags_by_time(engine):
+    app = make_app(engine.profile, clock=system_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await open_repository(pilot, "demo/web")
+        pane = app.query_one(TagsPane)
+        await pilot.press("2", "o")
+        await settle(pilot)
+        assert pane.newest_first and "newest first" in pane.border_subtitle
+        times = [max(t.last_update for t in node.data.tags) for node in pane.tree.root.children]
+        assert times == sorted(times, reverse=True)

@@ -151,6 +151,7 @@ class TagsPane(Vertical):
         Binding("d", "delete_tag", "Delete tag", id="tags.delete-tag"),
         Binding("D", "delete_manifest", "Delete manifest", id="tags.delete-manifest"),
         Binding("L", "toggle_lock", "Lock/unlock", id="tags.lock"),
+        Binding("o", "toggle_order", "Newest first", id="tags.order"),
     ]
     BORDER_TITLE = "2 Tags"
 
@@ -165,6 +166,7 @@ class TagsPane(Vertical):
         self.exhausted = True
         self.predicate: Predicate | None = None
         self.filter_text = ""
+        self.newest_first = False
         self._page_worker: Worker | None = None
         self.choice = Debounced(self, CHOOSE_DELAY, self._announce)
         self._chosen: str | None = None
@@ -201,6 +203,12 @@ class TagsPane(Vertical):
     def reload(self) -> None:
         self.show_repository(self.repository)
 
+    def action_toggle_order(self) -> None:
+        """Name order, or newest first (the ACR API sorts by time; other registries refuse in one line)."""
+        self.newest_first = not self.newest_first
+        self.acr.show_status("Tags newest first." if self.newest_first else "Tags by name.")
+        self.reload()
+
     def _load_next_page(self) -> None:
         if self.exhausted or self._page_loading() or self.repository is None:
             return
@@ -208,7 +216,8 @@ class TagsPane(Vertical):
 
     async def _fetch_page(self, repository: str, last: str | None) -> None:
         try:
-            page = await self.acr.client.tag_infos(repository, n=TAG_PAGE, last=last)
+            order = "timedesc" if self.newest_first else None
+            page = await self.acr.client.tag_infos(repository, n=TAG_PAGE, last=last, orderby=order)
         finally:
             self.loading = False
         if repository != self.repository:
@@ -278,7 +287,8 @@ class TagsPane(Vertical):
     def _show_progress(self) -> None:
         loaded = sum(len(row.tags) for row in self.groups.values())
         more = "" if self.exhausted else ", more below"
-        shown = f"{self.repository} · {loaded} tags{more}" if self.repository else ""
+        order = ", newest first" if self.newest_first else ""
+        shown = f"{self.repository} · {loaded} tags{more}{order}" if self.repository else ""
         self.border_subtitle = f"/{self.filter_text}  {shown}" if self.filter_text else shown
 
     def on_near_end(self, message: NearEnd) -> None:
