@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -29,6 +30,8 @@ from acrtui.tui.widgets.statusbar import StatusBar
 from acrtui.tui.widgets.tagtree import TagsPane
 
 PANES = ("repositories", "tags", "inspector")
+# A full digest would push the reason out of the one status line; 12 hex digits identify it.
+SHORTEN_DIGEST = re.compile(r"(sha256:[0-9a-f]{12})[0-9a-f]{52}")
 FILTERABLE = ("repositories", "tags")
 
 
@@ -40,7 +43,7 @@ def describe_error(error: BaseException) -> str:
         text = str(error)
     else:
         text = f"unexpected {type(error).__name__}: {error}; please report it"
-    text = " ".join(text.split())
+    text = SHORTEN_DIGEST.sub(lambda m: m.group(1) + "…", " ".join(text.split()))
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
 

@@ -22,7 +22,7 @@ class StatusBar(Horizontal):
     def say(self, text: str, *, error: bool = False) -> None:
         message = self.query_one("#status-message", Static)
         message.set_class(error, "-error")
-        message.update(Text(" ".join(text.split()), no_wrap=True, overflow="ellipsis"))
+        message.update(Text(" ".join(text.split())))
 
     def begin(self, group: str) -> None:
         self._busy[group] += 1
