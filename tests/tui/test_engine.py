@@ -63,7 +63,7 @@ async def test_lock_and_unlock_a_tag(engine):
         await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
-        assert "\n" not in status(app) and "Deleted" not in status(app)  # the registry refused: one line
+        assert "locked" in status(app) and "\n" not in status(app)  # the registry refused, and says why
         await pilot.press("L")
         await settle(pilot)
         assert status(app) == "Unlocked demo/web:0.9."
