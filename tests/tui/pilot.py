@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from acrtui.client import Profile
 from acrtui.tui.app import AcrApp
@@ -22,7 +23,10 @@ async def settle(pilot: Pilot, rounds: int = 10) -> None:
     """Let workers finish and debounced choices fire, until a pause starts no new work
     (one choice starts the next load: repository, then tags, then the inspector)."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass  # superseded by a newer request of its group; the next round waits for that one
         await pilot.pause(SETTLE_PAUSE)
         busy = any(not worker.is_finished for worker in pilot.app.workers)
         choosing = any(pane.choice.pending for pane in pilot.app.query(".pane") if hasattr(pane, "choice"))

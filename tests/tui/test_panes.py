@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from acrtui.tui.formatting import short_digest
 from acrtui.tui.widgets.inspector import InspectorPane
 from acrtui.tui.widgets.tagtree import TAG_PAGE, TagsPane
 from tests.tui.conftest import NIGHTLY_TAGS
@@ -74,7 +75,8 @@ async def test_an_index_expands_into_platforms_and_offers_a_platform_picker(seed
         arm = next(c.data.digest for c in node.children if c.data.detail == "linux/arm64")
         picker.value = arm
         await settle(pilot)
-        assert "linux/arm64" in str(inspector.query_one("#inspector-summary").render())
+        summary = str(inspector.query_one("#inspector-summary").render())
+        assert "linux/arm64" in summary and f"Index {short_digest(seeded.pushed.digests['demo/multi:2.0'])}" in summary
         assert "COPY bin-arm64 /app" in str(inspector.layers_table.get_row_at(1)[2])
 
 

@@ -52,6 +52,7 @@ class InspectorPane(Vertical):
         super().__init__(id="inspector", classes="pane")
         self.repository: str | None = None
         self.current: Inspected | None = None
+        self.index: FetchedManifest | None = None  # the index whose platform is on display
 
     @property
     def acr(self) -> "AcrApp":
@@ -81,6 +82,7 @@ class InspectorPane(Vertical):
     def clear(self, text: str = "Choose a tag to inspect.") -> None:
         self.repository = None
         self.current = None
+        self.index = None
         self.query_one("#inspector-summary", Static).update(text)
         self.query_one("#platform-picker").display = False
         self.layers_table.clear()
@@ -93,9 +95,17 @@ class InspectorPane(Vertical):
 
     async def _load_top(self, repository: str, digest: str) -> None:
         try:
-            fetched = await self.acr.client.get_manifest(repository, digest)
+            await self._show_top(repository, digest)
+        except Exception:
+            # What was on display belongs to another manifest; the status line says what failed.
+            self.clear(f"{repository}@{short_digest(digest)} cannot be shown.")
+            raise
         finally:
             self.loading = False
+
+    async def _show_top(self, repository: str, digest: str) -> None:
+        fetched = await self.acr.client.get_manifest(repository, digest)
+        self.index = fetched if fetched.manifest.is_index else None
         picker: Select[str] = self.query_one("#platform-picker", Select)
         if fetched.manifest.is_index:
             options = [(self._platform_label(d), d.digest) for d in fetched.manifest.manifests]
@@ -134,9 +144,12 @@ class InspectorPane(Vertical):
     async def _load_platform(self, repository: str, digest: str) -> None:
         try:
             child = await self.acr.client.get_manifest(repository, digest)
+            await self._show_image(repository, child, index=self.index)
+        except Exception:
+            self.clear(f"{repository}@{short_digest(digest)} cannot be shown.")
+            raise
         finally:
             self.loading = False
-        await self._show_image(repository, child, index=None)
 
     def action_pick_platform(self) -> None:
         picker = self.query_one("#platform-picker", Select)
