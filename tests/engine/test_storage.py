@@ -119,6 +119,9 @@ def test_set_times_reorders_time_listing(tmp_path):
     assert not index.set_times("r", tag="missing", when="2020-01-01T00:00:00.000000Z")
     assert [t.name for t in index.list_tags("r", last=None, limit=None, include_hidden=True, order="timeasc")] == ["new", "old"]
     assert index.get_manifest("r", m.digest).created.startswith("2020")
+    assert index.set_times("r", tag="old", when="2021-06-01T00:00:00.000000Z")
+    repo = index.get_repository("r")
+    assert (repo.created, repo.updated) == ("2020-01-01T00:00:00.000000Z", "2021-06-01T00:00:00.000000Z")
 
 
 def test_upload_writer_abort_restores_file_and_hash(tmp_path):

@@ -606,13 +606,21 @@ class SqliteMetaIndex(MetaIndex):
     def set_times(self, repository: str, *, tag: str | None = None, digest: str | None = None, when: str) -> bool:
         table, key, value = ("tags", "name", tag) if tag is not None else ("manifests", "digest", digest)
         with self._tx() as c:
-            return bool(
-                c.execute(
-                    f"UPDATE {table} SET created=?, updated=? WHERE {key}=?"
-                    " AND repo=(SELECT id FROM repositories WHERE name=?)",
-                    (when, when, value, repository),
-                ).rowcount
+            changed = c.execute(
+                f"UPDATE {table} SET created=?, updated=? WHERE {key}=?"
+                " AND repo=(SELECT id FROM repositories WHERE name=?)",
+                (when, when, value, repository),
+            ).rowcount
+            # The repository was last updated when its newest tag or manifest was.
+            c.execute(
+                "UPDATE repositories SET"
+                " created=MIN(created, ?),"
+                " updated=MAX(COALESCE((SELECT MAX(updated) FROM tags WHERE repo=repositories.id), ''),"
+                "             COALESCE((SELECT MAX(updated) FROM manifests WHERE repo=repositories.id), ''))"
+                " WHERE name=?",
+                (when, repository),
             )
+        return bool(changed)
 
     def close(self) -> None:
         with self._lock:
