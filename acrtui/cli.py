@@ -32,35 +32,28 @@ def _bench(args: argparse.Namespace) -> int:
     return bench_command(args)
 
 
-SERVE_PORT = 5000
-
-
 @asynccontextmanager
 async def open_command_registry(target: str | None) -> AsyncIterator["RegistryClient"]:
-    """The registry a command talks to: `--registry` when given; else the `acrtui serve` already
-    answering on 127.0.0.1:SERVE_PORT; else an engine started in-process on the default data
-    dir for the duration of the command."""
-    from acrtui.client import Profile, RegistryClient, RegistryError, resolve_registry
+    """The registry a command talks to: `--registry` when given; else the `acrtui serve` running on
+    the default data dir; else an engine started in-process on that data dir for the command."""
+    from acrtui.client import Profile, RegistryClient, resolve_registry
+    from acrtui.engine.datadir import default_data_dir, running_server_url
 
     if target:
         async with RegistryClient(resolve_registry(target)) as client:
             await client.ping()
             yield client
         return
-    local = Profile(name="local", url=f"http://127.0.0.1:{SERVE_PORT}")
-    async with RegistryClient(local, timeout=2.0) as probe:
-        try:
-            await probe.ping()
-            found = await probe.supports_acr()
-        except RegistryError:
-            found = False
-    if found:
-        async with RegistryClient(local) as client:
+    data_dir = default_data_dir()
+    served = running_server_url(data_dir)
+    if served:
+        async with RegistryClient(Profile(name="local", url=served)) as client:
+            await client.ping()
             yield client
         return
-    from acrtui.engine.server import EmbeddedServer, default_data_dir
+    from acrtui.engine.server import EmbeddedServer
 
-    async with EmbeddedServer(default_data_dir()) as server:
+    async with EmbeddedServer(data_dir) as server:
         async with RegistryClient(Profile(name="embedded", url=server.url)) as client:
             yield client
 
@@ -80,9 +73,14 @@ def _tui(args: argparse.Namespace) -> int:
             return run_app(profiles[args.profile], read_only=args.read_only, theme=args.theme)
         if args.registry:
             return run_app(resolve_registry(args.registry), read_only=args.read_only, theme=args.theme)
-        from acrtui.engine.server import EmbeddedServer, default_data_dir
+        from acrtui.engine.datadir import default_data_dir, running_server_url
 
         data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+        served = running_server_url(data_dir)
+        if served:
+            return run_app(Profile(name="embedded", url=served), read_only=args.read_only, theme=args.theme)
+        from acrtui.engine.server import EmbeddedServer
+
         with EmbeddedServer(data_dir) as server:
             _seed_embedded(server, data_dir)
             return run_app(Profile(name="embedded", url=server.url), read_only=args.read_only, theme=args.theme)

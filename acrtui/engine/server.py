@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import errno
 import logging
-import os
 import signal
 import socket
 import sys
@@ -22,6 +21,7 @@ from types import TracebackType
 import uvicorn
 
 from acrtui.engine.app import create_app
+from acrtui.engine.datadir import default_data_dir, write_marker
 from acrtui.engine.state import DataDirError, Engine
 
 log = logging.getLogger("acrtui.engine")
@@ -33,11 +33,6 @@ for _logger in ("acrtui.engine", "uvicorn"):
 
 class ServerError(Exception):
     """The server cannot start; the message says why and what to do, in one sentence."""
-
-
-def default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "acrtui" / "registry"
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -113,11 +108,13 @@ def serve_command(args: argparse.Namespace) -> int:
         print(f"acrtui serve: {e}", file=sys.stderr)
         return 2
     port = sock.getsockname()[1]
+    marker = write_marker(data_dir, args.host, port)
     try:
         server = _Server(_uvicorn_config(engine, args.log_level))
         log.info("registry at http://%s:%d, data in %s", args.host, port, data_dir)
         server.run(sockets=[sock])
     finally:
+        marker.unlink(missing_ok=True)
         engine.close()
         sock.close()
     log.info("registry stopped")

@@ -187,11 +187,6 @@ def test_import_bad_sources(seeded, tmp_path):
 
 
 def test_without_registry_commands_use_an_engine_on_the_default_data_dir(base_layout, tmp_path):
-    import socket
-
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", 5000)) == 0:
-            pytest.skip("something already listens on 127.0.0.1:5000, where `acrtui serve` would be")
     done = acrtui("import", f"{base_layout.path}:busybox:latest", "-t", "base/busybox:latest", env_home=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "data" / "acrtui" / "registry").is_dir()
@@ -247,22 +242,19 @@ def test_tag_for_another_registry_is_refused(seeded, tmp_path):
     assert done.returncode == 0, done.stdout
 
 
-def test_without_registry_commands_use_a_running_acrtui_serve(base_layout, tmp_path):
-    import socket
+def test_without_registry_commands_use_the_acrtui_serve_running_on_the_default_data_dir(base_layout, tmp_path):
+    from tests.support.tools import free_port, wait_for_port
 
-    from tests.support.tools import wait_for_port
-
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", 5000)) == 0:
-            pytest.skip("something already listens on 127.0.0.1:5000")
-    serve = subprocess.Popen([sys.executable, "-m", "acrtui", "serve", "--port", "5000", "--data-dir", str(tmp_path / "served"),
+    port = free_port()
+    data_dir = tmp_path / "data" / "acrtui" / "registry"
+    serve = subprocess.Popen([sys.executable, "-m", "acrtui", "serve", "--port", str(port), "--data-dir", str(data_dir),
                               "--log-level", "error"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for_port(5000)
+        wait_for_port(port)
         done = acrtui("import", f"{base_layout.path}:busybox:latest", "-t", "served/busybox:1", env_home=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert done.stdout.splitlines()[-1].startswith("imported 127.0.0.1:5000/served/busybox:1 sha256:")
-        assert not (tmp_path / "data" / "acrtui" / "registry").exists()  # no second engine was started
+        assert done.stdout.splitlines()[-1].startswith(f"imported 127.0.0.1:{port}/served/busybox:1 sha256:")
     finally:
         serve.terminate()
         serve.wait(timeout=15)
+    assert not (data_dir / "serve.json").exists()  # a stopped serve takes its note away
