@@ -60,30 +60,33 @@ async def open_command_registry(target: str | None) -> AsyncIterator["RegistryCl
 
 def _tui(args: argparse.Namespace) -> int:
     """`acrtui` without a command: the app on --registry/--profile, else on the embedded engine."""
-    from acrtui.client import Profile, RegistryError, load_profiles, resolve_registry
+    from acrtui.client import Profile, RegistryError, load_config, resolve_registry
     from acrtui.tui.app import run_app
     from acrtui.tui.themes import ThemeError
 
+    def open_app(profile: Profile) -> int:
+        return run_app(profile, read_only=args.read_only, theme=args.theme)
+
     try:
+        config = load_config()
         if args.profile:
-            profiles = load_profiles()
-            if args.profile not in profiles:
-                known = ", ".join(sorted(profiles)) or "none"
+            if args.profile not in config.profiles:
+                known = ", ".join(sorted(config.profiles)) or "none"
                 raise RegistryError(f"there is no profile named {args.profile!r} in the config file; known profiles: {known}")
-            return run_app(profiles[args.profile], read_only=args.read_only, theme=args.theme)
+            return open_app(config.profiles[args.profile])
         if args.registry:
-            return run_app(resolve_registry(args.registry), read_only=args.read_only, theme=args.theme)
+            return open_app(config.with_defaults(resolve_registry(args.registry, config.profiles)))
         from acrtui.engine.datadir import default_data_dir, running_server_url
 
         data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
         served = running_server_url(data_dir)
         if served:
-            return run_app(Profile(name="embedded", url=served), read_only=args.read_only, theme=args.theme)
+            return open_app(config.with_defaults(Profile(name="embedded", url=served)))
         from acrtui.engine.server import EmbeddedServer
 
         with EmbeddedServer(data_dir) as server:
             _seed_embedded(server, data_dir)
-            return run_app(Profile(name="embedded", url=server.url), read_only=args.read_only, theme=args.theme)
+            return open_app(config.with_defaults(Profile(name="embedded", url=server.url)))
     except (RegistryError, ThemeError) as exc:
         print(f"acrtui: {exc}", file=sys.stderr)
         return 2
@@ -177,10 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler: Handler | None = args.handler
-    if handler is None:
-        parser.print_help()
-        return 0
+    handler: Handler = args.handler
     try:
         return handler(args)
     except KeyboardInterrupt:

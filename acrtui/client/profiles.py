@@ -1,14 +1,15 @@
 """Profiles: named registries in `~/.config/acrtui/config.yaml` (XDG_CONFIG_HOME honoured).
 
 ```yaml
+theme: dark                           # defaults for every registry, the embedded one included
+keymap: {tags.delete-tag: "ctrl+d"}   # binding id -> keys; a profile's keymap adds to it
 profiles:
   prod:                               # or a list of entries with `name:`
     url: myreg.azurecr.io             # HOST[:PORT] or URL; https unless loopback
     auth: {username: me, password_env: PROD_PASSWORD}   # or password:, identity_token:
     insecure: false                   # allow plain http / unverified TLS
     read_only: true
-    theme: dark
-    keymap: {delete: "ctrl+d"}
+    theme: high-contrast              # overrides the default theme for this profile
 ```
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,13 +83,26 @@ def check_transport(profile: Profile) -> None:
         )
 
 
-def load_profiles(path: Path | str | None = None) -> dict[str, Profile]:
-    """Every profile in the config file by name; an absent file means no profiles."""
+@dataclass(frozen=True)
+class Config:
+    """The config file: defaults for every registry, and the named profiles (defaults applied)."""
+
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+
+    def with_defaults(self, profile: Profile) -> Profile:
+        """A profile that did not come from the file (the embedded registry, --registry) with the defaults."""
+        return replace(profile, theme=profile.theme or self.theme, keymap={**self.keymap, **profile.keymap})
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """The config file; an absent file is an empty config."""
     file = Path(path) if path is not None else config_path()
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        return {}
+        return Config()
     except (OSError, yaml.YAMLError) as exc:
         raise RegistryError(f"cannot read {file} ({type(exc).__name__}); fix its YAML") from None
     if not isinstance(data, dict):
@@ -98,11 +112,28 @@ def load_profiles(path: Path | str | None = None) -> dict[str, Profile]:
         entries = [{"name": name, **(entry or {})} for name, entry in entries.items()]
     if not isinstance(entries, list):
         raise RegistryError(f"`profiles` in {file} is neither a mapping nor a list")
-    out: dict[str, Profile] = {}
+    defaults = Config(
+        theme=str(data["theme"]) if data.get("theme") else None,
+        keymap=_keymap(data.get("keymap"), "the top-level keymap", file),
+    )
+    profiles = {}
     for entry in entries:
-        profile = _profile(entry, file)
-        out[profile.name] = profile
-    return out
+        profile = defaults.with_defaults(_profile(entry, file))
+        profiles[profile.name] = profile
+    return replace(defaults, profiles=profiles)
+
+
+def load_profiles(path: Path | str | None = None) -> dict[str, Profile]:
+    """Every profile in the config file by name; an absent file means no profiles."""
+    return load_config(path).profiles
+
+
+def _keymap(value: Any, where: str, file: Path) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RegistryError(f"{where} in {file} is not a mapping of binding id to keys")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _profile(entry: Any, file: Path) -> Profile:
@@ -111,9 +142,6 @@ def _profile(entry: Any, file: Path) -> Profile:
     name = str(entry["name"])
     if not entry.get("url"):
         raise RegistryError(f"profile {name!r} in {file} has no url; add `url: HOST[:PORT]`")
-    keymap = entry.get("keymap") or {}
-    if not isinstance(keymap, dict):
-        raise RegistryError(f"keymap of profile {name!r} in {file} is not a mapping of binding id to keys")
     profile = Profile(
         name=name,
         url=normalize_url(str(entry["url"])),
@@ -121,7 +149,7 @@ def _profile(entry: Any, file: Path) -> Profile:
         insecure=bool(entry.get("insecure", False)),
         read_only=bool(entry.get("read_only", False)),
         theme=str(entry["theme"]) if entry.get("theme") else None,
-        keymap={str(k): str(v) for k, v in keymap.items()},
+        keymap=_keymap(entry.get("keymap"), f"keymap of profile {name!r}", file),
     )
     check_transport(profile)
     return profile

@@ -83,3 +83,25 @@ def test_plain_http_only_for_loopback_or_insecure():
         RegistryClient(Profile(name="x", url="http://registry.example.com"))
     with pytest.raises(RegistryError, match="not a registry address"):
         resolve_registry("ftp://registry.example.com", {})
+
+
+def test_top_level_theme_and_keymap_are_defaults_for_every_registry(tmp_path):
+    from acrtui.client import Profile, load_config
+
+    file = tmp_path / "config.yaml"
+    file.write_text(
+        "theme: light\n"
+        "keymap: {tags.delete-tag: ctrl+d, app.quit: ctrl+q}\n"
+        "profiles:\n"
+        "  lab: {url: 127.0.0.1:5000, keymap: {app.quit: x}}\n"
+        "  prod: {url: reg.example.com, theme: high-contrast}\n"
+    )
+    config = load_config(file)
+    assert config.profiles["lab"].theme == "light"
+    assert config.profiles["lab"].keymap == {"tags.delete-tag": "ctrl+d", "app.quit": "x"}
+    assert config.profiles["prod"].theme == "high-contrast"
+    embedded = config.with_defaults(Profile(name="embedded", url="http://127.0.0.1:1"))
+    assert (embedded.theme, embedded.keymap["app.quit"]) == ("light", "ctrl+q")
+    with pytest.raises(RegistryError, match="top-level keymap"):
+        file.write_text("keymap: [x]\n")
+        load_config(file)
