@@ -42,6 +42,10 @@ class RepositoryInfo:
     last_update: datetime | None = None
     locks: Locks | None = None
     created: datetime | None = None
+    # Bytes of the repository's manifests (their `imageSize` summed); None where the registry cannot tell cheaply.
+    size: int | None = None
+    # The sum covers only the first page of manifests: the repository holds at least `size` bytes.
+    size_is_lower_bound: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -33,6 +34,8 @@ ACCEPT_MANIFESTS = f"{mt.ACCEPT_ALL_MANIFESTS}, {OCI_ARTIFACT_MANIFEST}"
 MONOLITHIC_LIMIT = 16 * 1024 * 1024
 DEFAULT_CHUNK = 16 * 1024 * 1024
 FILE_READ = 1024 * 1024
+# A repository's size costs one page of ACR's manifest listing, at its largest.
+SIZE_MANIFESTS = 1000
 # Full tag lists kept for registries that ignore `n` (a 100,000-tag list is a few MB).
 UNPAGED_REPOSITORIES = 4
 
@@ -138,6 +141,17 @@ class RegistryClient:
         if await self.supports_acr():
             return await self._acr_api.repository(repo)
         return await self._derived.repository_info(repo)
+
+    async def with_size(self, info: RepositoryInfo, *, n: int = SIZE_MANIFESTS) -> RepositoryInfo:
+        """`info` with its size: the `imageSize` of the repository's manifests summed, from one
+        page of ACR's listing (a lower bound when more manifests follow). Without the ACR API it
+        would take every manifest, so `info` comes back as it is (size None)."""
+        _check_repo(info.name)
+        if not await self.supports_acr():
+            return info
+        page = await self._acr_api.manifests(info.name, n, None, None)
+        size = sum(m.size or 0 for m in page.items)
+        return dataclasses.replace(info, size=size, size_is_lower_bound=page.next_last is not None)
 
     async def tag_infos(
         self, repo: str, n: int | None = None, last: str | None = None, orderby: str | None = None

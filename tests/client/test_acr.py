@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from acrtui.client import Denied, Locks, RegistryClient, Unsupported, resolve_registry
+from acrtui.client import Denied, Locks, RegistryClient, RepositoryInfo, Unsupported, resolve_registry
 from acrtui.engine.storage.records import ManifestRecord
 from acrtui.oci.digest import sha256_digest
 from tests.client.images import layer, push_image
@@ -50,6 +50,22 @@ async def test_tags_manifests_and_repository_metadata(acr):
 
     info = await acr.repository_info(REPO)
     assert (info.name, info.tag_count, info.manifest_count) == (REPO, 2, 3)
+
+
+async def test_repository_size_sums_one_page_of_manifests(acr):
+    pushed = [
+        await push_image(acr, REPO, tag, layers=[layer({"f": bytes([i]) * 1000 * (i + 1)}), layer({"g": tag.encode()})])
+        for i, tag in enumerate(["1.0", "2.0", "3.0"])
+    ]
+    sizes = {p.digest: (await acr.get_manifest(REPO, p.digest)).manifest.layer_size for p in pushed}
+
+    info = await acr.with_size(await acr.repository_info(REPO))
+    assert (info.size, info.size_is_lower_bound, info.tag_count) == (sum(sizes.values()), False, 3)
+    exact = await acr.with_size(RepositoryInfo(REPO), n=3)
+    assert (exact.size, exact.size_is_lower_bound) == (sum(sizes.values()), False)
+    # More manifests than one page: the first page's sum (digest order), marked as a lower bound.
+    partial = await acr.with_size(RepositoryInfo(REPO), n=2)
+    assert (partial.size, partial.size_is_lower_bound) == (sum(sizes[d] for d in sorted(sizes)[:2]), True)
 
 
 async def test_locks(acr):

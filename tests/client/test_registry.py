@@ -110,6 +110,15 @@ async def _derived_metadata(client: RegistryClient) -> None:
         await client.tag_infos(REPO, orderby="timedesc")
 
 
+async def test_repository_size_is_unknown_without_the_acr_api(distribution):
+    """Summing a repository would take every manifest there, so the size stays unknown."""
+    async with RegistryClient(resolve_registry(distribution.url, {}), find_credentials=None) as client:
+        await push_image(client, "team/app", "1.0", layers=[layer({"f": b"1"})])
+        info = await client.repository_info("team/app")
+        sized = await client.with_size(info)
+        assert sized == info and (sized.size, sized.size_is_lower_bound) == (None, False)
+
+
 async def test_pagination_edges(client):
     image = await push_image(client, REPO, "t0", layers=[layer({"f": b"x"})])
     for i in range(1, 7):
