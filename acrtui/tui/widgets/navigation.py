@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -18,49 +19,65 @@ class NearEnd(Message):
     Only movement by the user counts, so a short first page does not pull the next one by itself."""
 
 
-class NavTable(DataTable):
+# j/k/g/G move the same way in every table and tree.
+VIM_MOVES: list[BindingType] = [
+    Binding("j", "cursor_down", "Down", show=False, id="nav.down"),
+    Binding("k", "cursor_up", "Up", show=False, id="nav.up"),
+    Binding("g", "first", "First row", show=False, id="nav.first"),
+    Binding("G", "last", "Last row", show=False, id="nav.last"),
+]
+
+
+class _Lines:
+    """First/last row and the near-end signal on scrolling, for a scrolling widget of rows (mixed in first)."""
+
+    _go_to_line: Callable[[int], None]
+    _line_count: Callable[[], int]
+
+    def action_first(self) -> None:
+        self._go_to_line(0)
+
+    def action_last(self) -> None:
+        self._go_to_line(max(0, self._line_count() - 1))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)  # type: ignore[misc]
+        if new > old and new >= self.max_scroll_y - LOOKAHEAD:  # type: ignore[attr-defined]
+            self.post_message(NearEnd())  # type: ignore[attr-defined]
+
+
+class NavTable(_Lines, DataTable):
     # Tables here select whole rows, so left/right (h/l) move between panes instead of columns.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="nav.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="nav.up"),
-        Binding("g", "first", "First row", show=False, id="nav.first"),
-        Binding("G", "last", "Last row", show=False, id="nav.last"),
+        *VIM_MOVES,
         Binding("h,left", "app.pane_step(-1)", "Previous pane", show=False, id="nav.pane-left"),
         Binding("l,right", "app.pane_step(1)", "Next pane", show=False, id="nav.pane-right"),
     ]
 
-    def action_first(self) -> None:
-        self.move_cursor(row=0)
+    def _go_to_line(self, line: int) -> None:
+        self.move_cursor(row=line)
 
-    def action_last(self) -> None:
-        self.move_cursor(row=max(0, self.row_count - 1))
+    def _line_count(self) -> int:
+        return self.row_count
 
     def watch_cursor_coordinate(self, old, new) -> None:  # type: ignore[override]
         super().watch_cursor_coordinate(old, new)
         if new.row > old.row and new.row >= self.row_count - LOOKAHEAD:
             self.post_message(NearEnd())
 
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        if new > old and new >= self.max_scroll_y - LOOKAHEAD:
-            self.post_message(NearEnd())
 
-
-class NavTree(Tree):
+class NavTree(_Lines, Tree):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="nav.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="nav.up"),
-        Binding("g", "first", "First row", show=False, id="nav.first"),
-        Binding("G", "last", "Last row", show=False, id="nav.last"),
+        *VIM_MOVES,
         Binding("l,right", "expand", "Expand", show=False, id="nav.expand"),
         Binding("h,left", "collapse", "Collapse / parent", show=False, id="nav.collapse"),
     ]
 
-    def action_first(self) -> None:
-        self.move_cursor_to_line(0)
+    def _go_to_line(self, line: int) -> None:
+        self.move_cursor_to_line(line)
 
-    def action_last(self) -> None:
-        self.move_cursor_to_line(max(0, self.last_line))
+    def _line_count(self) -> int:
+        return self.last_line + 1
 
     def action_expand(self) -> None:
         node = self.cursor_node
@@ -79,9 +96,4 @@ class NavTree(Tree):
     def watch_cursor_line(self, previous_line: int, line: int) -> None:
         super().watch_cursor_line(previous_line, line)
         if 0 <= previous_line < line and line >= self.last_line - LOOKAHEAD:
-            self.post_message(NearEnd())
-
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        if new > old and new >= self.max_scroll_y - LOOKAHEAD:
             self.post_message(NearEnd())

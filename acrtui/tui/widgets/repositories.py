@@ -16,7 +16,8 @@ from acrtui.tui.debounce import Debounced
 from acrtui.tui.filtering import Predicate
 from acrtui.tui.formatting import human_age
 from acrtui.tui.messages import RepositoryChosen
-from acrtui.tui.widgets.navigation import NavTable, NearEnd
+from acrtui.tui.widgets.navigation import NavTable
+from acrtui.tui.widgets.paging import PagedPane
 from acrtui.tui.work import start
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ INFO_CONCURRENCY = 8
 CHOOSE_DELAY = 0.15
 
 
-class RepositoriesPane(Vertical):
+class RepositoriesPane(PagedPane, Vertical):
     """Lists repository names lazily; details (tags, last update) fill in as they arrive."""
 
     BORDER_TITLE = "1 Repositories"
@@ -38,11 +39,9 @@ class RepositoriesPane(Vertical):
         super().__init__(id="repositories", classes="pane")
         self.names: list[str] = []
         self.infos: dict[str, RepositoryInfo | None] = {}
-        self.next_last: str | None = None
         self.exhausted = False
         self.predicate: Predicate | None = None
         self.filter_text = ""
-        self._page_worker: Worker | None = None
         self._chosen: str | None = None
         self.choice = Debounced(self, CHOOSE_DELAY, self._announce)
 
@@ -75,19 +74,15 @@ class RepositoriesPane(Vertical):
         self.loading = True
         self._load_next_page()
 
-    def _load_next_page(self) -> None:
-        if self.exhausted or self._page_loading():
-            return
-        self._page_worker = start(self, self._fetch_page, self.next_last, group="catalog")
+    def _start_page(self) -> Worker:
+        return start(self, self._fetch_page, self.next_last, group="catalog")
 
     async def _fetch_page(self, last: str | None) -> None:
         try:
             page = await self.acr.client.catalog(n=CATALOG_PAGE, last=last)
         finally:
             self.loading = False
-        self._page_worker = None
-        self.next_last = page.next_last
-        self.exhausted = page.next_last is None
+        self._page_arrived(page.next_last)
         new = [name for name in page.items if name not in self.infos]
         for name in new:
             self.infos[name] = None
@@ -151,22 +146,9 @@ class RepositoriesPane(Vertical):
         self._add_rows(self.names)
         self._fill_if_sparse()
 
-    def _page_loading(self) -> bool:
-        return self._page_worker is not None and not self._page_worker.is_finished
-
-    def _cancel_page(self) -> None:
-        if self._page_worker is not None:
-            self._page_worker.cancel()
-            self._page_worker = None
-
     def _fill_if_sparse(self) -> None:
         """With a filter hiding most rows, keep paging until the view is full or the catalog ends."""
-        if not self.exhausted and self.table.row_count < max(self.table.size.height, 20):
-            self._load_next_page()
-
-    def on_near_end(self, message: NearEnd) -> None:
-        message.stop()
-        self._load_next_page()
+        self._page_until_full(self.table.row_count, self.table.size.height)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

@@ -27,7 +27,8 @@ from acrtui.tui.debounce import Debounced
 from acrtui.tui.filtering import Predicate
 from acrtui.tui.formatting import human_age, human_size, short_digest
 from acrtui.tui.messages import ManifestChosen, RegistryChanged
-from acrtui.tui.widgets.navigation import NavTree, NearEnd
+from acrtui.tui.widgets.navigation import NavTree
+from acrtui.tui.widgets.paging import PagedPane
 from acrtui.tui.work import start
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width) if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-class TagsPane(Vertical):
+class TagsPane(PagedPane, Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy", "Copy ref", id="tags.copy"),
         Binding("d", "delete_tag", "Delete tag", id="tags.delete-tag"),
@@ -162,12 +163,9 @@ class TagsPane(Vertical):
         self.nodes: dict[str, TreeNode] = {}
         self.sizes: dict[str, int] = {}
         self.unmeasurable: set[str] = set()
-        self.next_last: str | None = None
-        self.exhausted = True
         self.predicate: Predicate | None = None
         self.filter_text = ""
         self.newest_first = False
-        self._page_worker: Worker | None = None
         self.choice = Debounced(self, CHOOSE_DELAY, self._announce)
         self._chosen: str | None = None
 
@@ -209,10 +207,10 @@ class TagsPane(Vertical):
         self.acr.show_status("Tags newest first." if self.newest_first else "Tags by name.")
         self.reload()
 
-    def _load_next_page(self) -> None:
-        if self.exhausted or self._page_loading() or self.repository is None:
-            return
-        self._page_worker = start(self, self._fetch_page, self.repository, self.next_last, group="tags")
+    def _start_page(self) -> Worker | None:
+        if self.repository is None:
+            return None
+        return start(self, self._fetch_page, self.repository, self.next_last, group="tags")
 
     async def _fetch_page(self, repository: str, last: str | None) -> None:
         try:
@@ -222,9 +220,7 @@ class TagsPane(Vertical):
             self.loading = False
         if repository != self.repository:
             return
-        self._page_worker = None
-        self.next_last = page.next_last
-        self.exhausted = page.next_last is None
+        self._page_arrived(page.next_last)
         for tag in page.items:
             if not REFERRERS_TAG.match(tag.name):
                 self._add_tag(tag)
@@ -267,22 +263,14 @@ class TagsPane(Vertical):
             self._place(key, row)
         self._fill_if_sparse()
 
-    def _page_loading(self) -> bool:
-        return self._page_worker is not None and not self._page_worker.is_finished
-
-    def _cancel_page(self) -> None:
-        if self._page_worker is not None:
-            self._page_worker.cancel()
-            self._page_worker = None
-
     def _fill_if_sparse(self) -> None:
         """With a filter hiding most rows, keep paging until the view is full or the tags end.
 
         Without one the next page waits for the cursor: many tags on few manifests make few rows,
         and a 100,000-tag repository must not be read to the end just because it has 5 of them."""
         self._show_progress()
-        if self.predicate is not None and not self.exhausted and len(self.nodes) < max(self.tree.size.height, 20):
-            self._load_next_page()
+        if self.predicate is not None:
+            self._page_until_full(len(self.nodes), self.tree.size.height)
 
     def _show_progress(self) -> None:
         loaded = sum(len(row.tags) for row in self.groups.values())
@@ -290,10 +278,6 @@ class TagsPane(Vertical):
         order = ", newest first" if self.newest_first else ""
         shown = f"{self.repository} · {loaded} tags{more}{order}" if self.repository else ""
         self.border_subtitle = f"/{self.filter_text}  {shown}" if self.filter_text else shown
-
-    def on_near_end(self, message: NearEnd) -> None:
-        message.stop()
-        self._load_next_page()
 
     # Expansion: tags, platforms and referrers, fetched when first opened.
 
