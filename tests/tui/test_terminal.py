@@ -31,7 +31,8 @@ def test_acrtui_in_tmux_shows_repositories_tags_and_a_layer_file_tree(tmp_path):
     require_tool("tmux", "tmux")
     session = f"acrtui-test-{tmp_path.name}"
     env = f"XDG_DATA_HOME={tmp_path / 'data'} XDG_CONFIG_HOME={tmp_path / 'config'} TERM=xterm-256color"
-    command = f"env {env} {shlex.quote(sys.executable)} -m acrtui"
+    # Without -u, COLUMNS/LINES that reach the pane (80x24 under pytest) would override the pane's own size.
+    command = f"env -u COLUMNS -u LINES {env} {shlex.quote(sys.executable)} -m acrtui"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", SESSION_SIZE[0], "-y", SESSION_SIZE[1], command], check=True)
     try:
         screen = _wait_for(session, "apps/api")
