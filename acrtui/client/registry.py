@@ -142,14 +142,14 @@ class RegistryClient:
             return await self._acr_api.repository(repo)
         return await self._derived.repository_info(repo)
 
-    async def with_size(self, info: RepositoryInfo, *, n: int = SIZE_MANIFESTS) -> RepositoryInfo:
+    async def with_size(self, info: RepositoryInfo, *, n: int | None = None) -> RepositoryInfo:
         """`info` with its size: the `imageSize` of the repository's manifests summed, from one
-        page of ACR's listing (a lower bound when more manifests follow). Without the ACR API it
-        would take every manifest, so `info` comes back as it is (size None)."""
+        page of ACR's listing (`n`, by default SIZE_MANIFESTS; a lower bound when more follow).
+        Without the ACR API it would take every manifest, so `info` comes back as it is (size None)."""
         _check_repo(info.name)
         if not await self.supports_acr():
             return info
-        page = await self._acr_api.manifests(info.name, n, None, None)
+        page = await self._acr_api.manifests(info.name, n or SIZE_MANIFESTS, None, None)
         size = sum(m.size or 0 for m in page.items)
         return dataclasses.replace(info, size=size, size_is_lower_bound=page.next_last is not None)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from acrtui.tui.formatting import system_clock
+from acrtui.client import RegistryClient, registry
+from acrtui.tui.formatting import human_size, system_clock
 from acrtui.tui.screens.confirm import ConfirmScreen
 from acrtui.tui.widgets.repositories import RepositoriesPane
 from acrtui.tui.widgets.tagtree import TagsPane
+from tests.tui.content import BASE_LAYER, NOW, push_image
 from tests.tui.pilot import make_app, open_repository, settle, status
 
 
@@ -22,6 +24,30 @@ async def test_repositories_show_last_update_from_the_acr_api(engine):
         table = app.query_one(RepositoriesPane).table
         ages = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert ages and all(age.endswith("s") or age.endswith("m") for age in ages)  # just pushed
+
+
+async def test_repository_sizes_fill_in_and_a_partial_sum_is_marked(engine, monkeypatch):
+    """The sum of one page of manifests: with pages of 2, demo/small (one image) is exact and
+    demo/web (two images and a signature) shows "≥" its first two."""
+    monkeypatch.setattr(registry, "SIZE_MANIFESTS", 2)
+    async with RegistryClient(engine.profile) as client:
+        await push_image(client, "demo/small", [(BASE_LAYER, "ADD base")], created=NOW, tags=("1",))
+        listed = {repo: [m.size for m in (await client.manifest_infos(repo)).items] for repo in ("demo/small", "demo/web")}
+    assert len(listed["demo/small"]) == 1 and len(listed["demo/web"]) == 3
+    app = make_app(engine.profile, clock=system_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(RepositoriesPane)
+        sizes = {name: str(pane.table.get_cell(name, "size")) for name in listed}
+        assert sizes == {
+            "demo/small": human_size(sum(listed["demo/small"])),
+            "demo/web": "≥" + human_size(sum(listed["demo/web"][:2])),
+        }
+        await open_repository(pilot, "demo/web")
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert not pane.with_size and "size" not in pane.table.columns  # 80 columns keep the names
+        assert pane.highlighted() == "demo/web"
 
 
 async def test_deleting_one_tag_keeps_the_manifest_and_its_other_tags(engine):

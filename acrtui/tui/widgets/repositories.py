@@ -1,4 +1,4 @@
-"""The Repositories pane: the catalog, page by page, with tag count and last update per row."""
+"""The Repositories pane: the catalog, page by page, with tag count, last update and size per row."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 from acrtui.client import RegistryError, RepositoryInfo
 from acrtui.tui.debounce import Debounced
 from acrtui.tui.filtering import Predicate
-from acrtui.tui.formatting import human_age
+from acrtui.tui.formatting import human_age, human_size
 from acrtui.tui.messages import RepositoryChosen
 from acrtui.tui.widgets.navigation import NavTable
 from acrtui.tui.widgets.paging import PagedPane
@@ -28,10 +28,15 @@ CATALOG_PAGE = 100
 INFO_CONCURRENCY = 8
 # Wait this long after the cursor settles before listing a repository's tags.
 CHOOSE_DELAY = 0.15
+# Cells the Tags, Age and Size columns and the name's padding usually take ("400", "2mo", "12.3 MB").
+NUMBERS_W = 6 + 5 + 9 + 2
+# The Size column shows only where names keep this many cells (from about 110 terminal columns).
+MIN_NAME_W = 12
 
 
 class RepositoriesPane(PagedPane, Vertical):
-    """Lists repository names lazily; details (tags, last update) fill in as they arrive."""
+    """Lists repository names lazily; details (tags, last update) fill in as they arrive, sizes
+    only for the rows on screen."""
 
     BORDER_TITLE = "1 Repositories"
 
@@ -39,6 +44,9 @@ class RepositoriesPane(PagedPane, Vertical):
         super().__init__(id="repositories", classes="pane")
         self.names: list[str] = []
         self.infos: dict[str, RepositoryInfo | None] = {}
+        # Repositories whose size the registry cannot tell cheaply (no ACR API, or it refused).
+        self.size_unknown: set[str] = set()
+        self.with_size = False
         self.exhausted = False
         self.predicate: Predicate | None = None
         self.filter_text = ""
@@ -51,11 +59,33 @@ class RepositoriesPane(PagedPane, Vertical):
 
     def compose(self) -> ComposeResult:
         table = NavTable(id="repositories-table", cursor_type="row", zebra_stripes=False)
+        self._add_columns(table)
+        yield table
+
+    def _add_columns(self, table: DataTable) -> None:
         # Numbers first: a long repository name may be cut at the pane's edge, the numbers never are.
         table.add_column("Tags", key="tags")
         table.add_column("Age", key="updated")
+        if self.with_size:
+            table.add_column("Size", key="size")
         table.add_column("Repository", key="name")
-        yield table
+
+    def on_resize(self) -> None:
+        self._show_size_column(self.content_size.width - NUMBERS_W >= MIN_NAME_W)
+
+    def _show_size_column(self, show: bool) -> None:
+        """Add or drop the Size column (narrow terminals keep the names instead), keeping the cursor."""
+        if show == self.with_size:
+            return
+        self.with_size = show
+        chosen = self.highlighted()
+        table = self.table
+        table.clear(columns=True)
+        self._add_columns(table)
+        self._add_rows(self.names)
+        if chosen is not None and chosen in table.rows:
+            table.move_cursor(row=table.get_row_index(chosen), animate=False)
+        self._size_visible()
 
     @property
     def table(self) -> DataTable:
@@ -67,6 +97,7 @@ class RepositoriesPane(PagedPane, Vertical):
             self._chosen = None
         self.names.clear()
         self.infos.clear()
+        self.size_unknown.clear()
         self.next_last = None
         self.exhausted = False
         self.table.clear()
@@ -107,16 +138,57 @@ class RepositoriesPane(PagedPane, Vertical):
                     failures.append(exc)
                     return
             self.infos[name] = info
-            self._show_info(name, info)
+            self._show_info(name)
 
         await asyncio.gather(*(one(name) for name in names))
         if failures:
             self.acr.report_error(failures[0], prefix=f"Details of {len(failures)} repositories are missing: ")
+        self._size_visible()
 
     def refresh_info(self, name: str) -> None:
         """Re-read one repository's details after a change (a delete, a lock)."""
         if name in self.infos:
+            self.size_unknown.discard(name)
             start(self, self._fetch_infos, [name], group="repository-info", exclusive=False)
+
+    def _size_visible(self) -> None:
+        """Ask the sizes of the rows on screen (and a screenful below) whose details are in: one
+        manifest listing each, never the whole catalog."""
+        if not self.with_size:
+            return
+        table = self.table
+        top = int(table.scroll_offset.y)
+        rows = table.ordered_rows[top : top + 2 * max(table.size.height, 10)]
+        wanted = [
+            name
+            for row in rows
+            if (name := str(row.key.value)) not in self.size_unknown
+            and (info := self.infos.get(name)) is not None and info.size is None
+        ]
+        if wanted:
+            start(self, self._fetch_sizes, wanted, group="repository-sizes")
+
+    async def _fetch_sizes(self, names: list[str]) -> None:
+        gate = asyncio.Semaphore(INFO_CONCURRENCY)
+
+        async def one(name: str) -> None:
+            info = self.infos.get(name)
+            if info is None:
+                return
+            try:
+                async with gate:
+                    sized = await self.acr.client.with_size(info)
+            except RegistryError:
+                # Shown as unknown; opening the repository says what is wrong with it.
+                sized = info
+            if self.infos.get(name) is not info:
+                return  # read again meanwhile (a delete): that read asks for its own size
+            if sized.size is None:
+                self.size_unknown.add(name)
+            self.infos[name] = sized
+            self._show_info(name)
+
+        await asyncio.gather(*(one(name) for name in names))
 
     def _visible(self, name: str) -> bool:
         return self.predicate is None or self.predicate(name)
@@ -124,20 +196,31 @@ class RepositoriesPane(PagedPane, Vertical):
     def _add_rows(self, names: list[str]) -> None:
         for name in names:
             if self._visible(name):
-                self.table.add_row(*self._cells(name), key=name)
+                self.table.add_row(*self._cells(name).values(), key=name)
 
-    def _cells(self, name: str) -> tuple[Text, Text, str]:
+    def _cells(self, name: str) -> dict[str, Text | str]:
         info = self.infos.get(name)
         tags = "…" if info is None else ("–" if info.tag_count is None else str(info.tag_count))
         updated = "…" if info is None else human_age(info.last_update, self.acr.clock())
-        return Text(tags, justify="right"), Text(updated, justify="right"), name
+        cells: dict[str, Text | str] = {"tags": Text(tags, justify="right"), "updated": Text(updated, justify="right")}
+        if self.with_size:
+            cells["size"] = Text(self._size_text(name, info), justify="right")
+        cells["name"] = name
+        return cells
 
-    def _show_info(self, name: str, info: RepositoryInfo) -> None:
+    def _size_text(self, name: str, info: RepositoryInfo | None) -> str:
+        if info is None or (info.size is None and name not in self.size_unknown):
+            return "…"
+        if info.size is None:
+            return "–"
+        return ("≥" if info.size_is_lower_bound else "") + human_size(info.size)
+
+    def _show_info(self, name: str) -> None:
         if name not in self.table.rows:
             return
-        tags, updated, _ = self._cells(name)
-        self.table.update_cell(name, "tags", tags, update_width=True)
-        self.table.update_cell(name, "updated", updated, update_width=True)
+        for key, cell in self._cells(name).items():
+            if key != "name":
+                self.table.update_cell(name, key, cell, update_width=True)
 
     def set_filter(self, predicate: Predicate | None) -> None:
         self.predicate = predicate
@@ -166,6 +249,7 @@ class RepositoriesPane(PagedPane, Vertical):
         return row_key.value
 
     def _announce(self) -> None:
+        self._size_visible()
         name = self.highlighted()
         if name is not None and name != self._chosen:
             self._chosen = name
