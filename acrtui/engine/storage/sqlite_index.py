@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from acrtui.engine.storage.index import MetaIndex, Order
 from acrtui.engine.storage.records import (
@@ -434,6 +435,17 @@ class SqliteMetaIndex(MetaIndex):
         )
         return TagRecord(repository, row[0], row[1], row[2], row[3], _unpack(row[4])) if row else None
 
+    def _time_cursor(
+        self, repo: int | None, table: str, key: str, order: Order, last: str | None, last_time: str | None
+    ) -> str | None | Literal[False]:
+        """The time of the `last` item when paging in time order; False when that item is gone."""
+        if repo is None or not last or order == "name":
+            return None
+        if last_time:
+            return last_time
+        row = self._one(f"SELECT updated FROM {table} WHERE repo=? AND {key}=?", (repo, last))
+        return row[0] if row else False
+
     @staticmethod
     def _keyset(order: Order, key: str, time_col: str, cursor_time: str | None, last: str | None) -> tuple[str, tuple, str]:
         """WHERE clause, its parameters and ORDER BY for keyset paging after `last`."""
@@ -457,15 +469,10 @@ class SqliteMetaIndex(MetaIndex):
         last_time: str | None = None,
     ) -> list[TagRecord]:
         repo = self._repo_id(repository)
-        if repo is None:
+        cursor = self._time_cursor(repo, "tags", "name", order, last, last_time)
+        if repo is None or cursor is False:
             return []
-        cursor_time = None
-        if last and order != "name":
-            row = (last_time,) if last_time else self._one("SELECT updated FROM tags WHERE repo=? AND name=?", (repo, last))
-            if row is None:
-                return []
-            cursor_time = row[0]
-        where, params, order_by = self._keyset(order, "name", "updated", cursor_time, last)
+        where, params, order_by = self._keyset(order, "name", "updated", cursor, last)
         sql = "SELECT name, digest, created, updated, attrs FROM tags WHERE repo=?" + where
         if not include_hidden:
             sql += f" AND (attrs & {_LIST})"
@@ -512,19 +519,10 @@ class SqliteMetaIndex(MetaIndex):
         last_time: str | None = None,
     ) -> list[ManifestRecord]:
         repo = self._repo_id(repository)
-        if repo is None:
+        cursor = self._time_cursor(repo, "manifests", "digest", order, last, last_time)
+        if repo is None or cursor is False:
             return []
-        cursor_time = None
-        if last and order != "name":
-            row = (
-                (last_time,)
-                if last_time
-                else self._one("SELECT updated FROM manifests WHERE repo=? AND digest=?", (repo, last))
-            )
-            if row is None:
-                return []
-            cursor_time = row[0]
-        where, params, order_by = self._keyset(order, "m.digest", "m.updated", cursor_time, last)
+        where, params, order_by = self._keyset(order, "m.digest", "m.updated", cursor, last)
         sql = f"SELECT {_MANIFEST_COLUMNS} FROM manifests m WHERE m.repo=?" + where
         if not include_hidden:
             sql += f" AND (m.attrs & {_LIST})"
