@@ -327,7 +327,8 @@ def _json(response: httpx.Response, host: str) -> dict[str, Any]:
 def _describe(scopes: Iterable[str]) -> str:
     """`repository:web:pull,push` → `push to web` etc., for sentences."""
     parts = []
-    for scope in sorted(scopes):
+    # Registries name actions in any order (distribution: Go map order); say them sorted.
+    for scope in sorted(merge_scopes(scopes)):
         kind, _, rest = scope.partition(":")
         name, _, actions = rest.rpartition(":")
         parts.append(f"{actions or 'access'} on {kind} {name}" if name else scope)
