@@ -41,7 +41,7 @@ from acrtui.build.store import OciLayout
 from acrtui.build.watch import Watcher
 from acrtui.client import Profile, RegistryClient
 from tests.build.conftest import BASE_DOCKERFILE
-from tests.support.tools import free_port, wait_for_port
+from tests.support.tools import free_port, require_tool, wait_for_port
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample-registry" / "contexts" / "static-site"
 
@@ -164,8 +164,7 @@ async def run(runs: int) -> str:
 
 @pytest.mark.benchmark
 def test_build_benchmark():
-    if shutil.which("buildah") is None:
-        pytest.skip("buildah is not installed (apt-get install buildah)")
+    require_tool("buildah", "buildah")
     print()
     print(asyncio.run(run(5)))
 

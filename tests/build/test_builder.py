@@ -326,12 +326,18 @@ async def test_multiple_sources_need_a_directory_destination(build):
         await build("FROM scratch\nCOPY a b /dest\n", {"a": "1", "b": "2"})
 
 
-async def test_foreign_architecture_run_needs_an_emulator(build):
+def _foreign_platform() -> str:
     from acrtui.build.platforms import host_platform
 
-    foreign = "linux/arm64" if host_platform().architecture != "arm64" else "linux/amd64"
-    if os.path.exists(f"/proc/sys/fs/binfmt_misc/qemu-{'aarch64' if foreign.endswith('arm64') else 'x86_64'}"):
-        pytest.skip("an emulator is installed here")
+    return "linux/arm64" if host_platform().architecture != "arm64" else "linux/amd64"
+
+
+@pytest.mark.skipif(
+    os.path.exists(f"/proc/sys/fs/binfmt_misc/qemu-{'aarch64' if _foreign_platform().endswith('arm64') else 'x86_64'}"),
+    reason="an emulator for the foreign architecture is installed, so RUN would succeed",
+)
+async def test_foreign_architecture_run_needs_an_emulator(build):
+    foreign = _foreign_platform()
     with pytest.raises(BuildError, match="install an emulator"):
         await build("FROM scratch\nCOPY a /a\nRUN [\"/a\"]\n", {"a": "x"}, platforms=[parse_platform(foreign)])
 
