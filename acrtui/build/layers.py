@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from acrtui.oci.layers import OPAQUE_MARKER, TAR_TYPE, WHITEOUT_PREFIX, EntryType
+
 GZIP_LEVEL = 6
-WHITEOUT_PREFIX = ".wh."
-OPAQUE_MARKER = ".wh..wh..opq"
 
 
 def source_date_epoch() -> int:
@@ -79,17 +79,6 @@ class _Hashing(io.RawIOBase):
         return len(view)
 
 
-_TYPES = {
-    "file": tarfile.REGTYPE,
-    "dir": tarfile.DIRTYPE,
-    "symlink": tarfile.SYMTYPE,
-    "hardlink": tarfile.LNKTYPE,
-    "char": tarfile.CHRTYPE,
-    "block": tarfile.BLKTYPE,
-    "fifo": tarfile.FIFOTYPE,
-}
-
-
 def write_layer(entries: list[LayerEntry], dest: Path, epoch: int | None = None) -> LayerBlob:
     """Write a gzip layer to `dest`; entries are sorted here, duplicates keep the last one."""
     mtime = source_date_epoch() if epoch is None else epoch
@@ -111,7 +100,7 @@ def write_layer(entries: list[LayerEntry], dest: Path, epoch: int | None = None)
 
 def _add(tar: tarfile.TarFile, entry: LayerEntry, name: str, mtime: int) -> None:
     info = tarfile.TarInfo(name + "/" if entry.kind == "dir" else name)
-    info.type = _TYPES[entry.kind]
+    info.type = TAR_TYPE[EntryType(entry.kind)]
     info.mode = entry.mode & 0o7777
     info.uid, info.gid = entry.uid, entry.gid
     info.uname = info.gname = ""

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from acrtui.build.errors import BuildError
-from acrtui.build.layers import OPAQUE_MARKER, WHITEOUT_PREFIX, LayerEntry
-from acrtui.oci.layers import Compression, detect_compression
+from acrtui.build.layers import LayerEntry
+from acrtui.oci.layers import OPAQUE_MARKER, WHITEOUT_PREFIX, Compression, detect_compression
 
 _IS_ROOT = os.geteuid() == 0
 

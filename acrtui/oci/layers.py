@@ -37,8 +37,8 @@ BLOCK = 512
 _READ_SIZE = 64 * 1024
 _KEEP_RECENT = 4 * tarfile.RECORDSIZE
 _SOURCE_READ = 256 * 1024
-_OPAQUE = ".wh..wh..opq"
-_WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+WHITEOUT_PREFIX = ".wh."
 # AUFS bookkeeping entries (.wh..wh.plnk, .wh..wh.aufs): neither files nor deletions.
 _AUFS_META_PREFIX = ".wh..wh."
 
@@ -73,14 +73,18 @@ class Compression(str, enum.Enum):
     BZIP2 = "bzip2"
 
 
-_TYPES = {
-    tarfile.DIRTYPE: EntryType.DIR,
-    tarfile.SYMTYPE: EntryType.SYMLINK,
-    tarfile.LNKTYPE: EntryType.HARDLINK,
-    tarfile.CHRTYPE: EntryType.CHAR,
-    tarfile.BLKTYPE: EntryType.BLOCK,
-    tarfile.FIFOTYPE: EntryType.FIFO,
+# The tar type flag of each entry type: writers use it as is, the reader inverts it.
+TAR_TYPE: dict[EntryType, bytes] = {
+    EntryType.FILE: tarfile.REGTYPE,
+    EntryType.DIR: tarfile.DIRTYPE,
+    EntryType.SYMLINK: tarfile.SYMTYPE,
+    EntryType.HARDLINK: tarfile.LNKTYPE,
+    EntryType.CHAR: tarfile.CHRTYPE,
+    EntryType.BLOCK: tarfile.BLKTYPE,
+    EntryType.FIFO: tarfile.FIFOTYPE,
 }
+# Anything else (old-style regular files, contiguous files) reads as a regular file.
+_TYPES = {flag: kind for kind, flag in TAR_TYPE.items()}
 
 _MAGIC = (
     (b"\x1f\x8b", Compression.GZIP),
@@ -333,12 +337,12 @@ class LayerReader:
             return None
         parent, base = posixpath.split(path)
         whiteout = Whiteout.NONE
-        if base == _OPAQUE:
+        if base == OPAQUE_MARKER:
             whiteout, path = Whiteout.OPAQUE, parent
         elif base.startswith(_AUFS_META_PREFIX):
             return None
-        elif base.startswith(_WHITEOUT_PREFIX):
-            whiteout, path = Whiteout.DELETE, posixpath.join(parent, base[len(_WHITEOUT_PREFIX) :])
+        elif base.startswith(WHITEOUT_PREFIX):
+            whiteout, path = Whiteout.DELETE, posixpath.join(parent, base[len(WHITEOUT_PREFIX) :])
         kind = _TYPES.get(member.type, EntryType.FILE)
         link = ""
         if kind is EntryType.SYMLINK:
