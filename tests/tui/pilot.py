@@ -7,6 +7,7 @@ from textual.worker import WorkerCancelled
 
 from acrtui.client import Profile
 from acrtui.tui.app import AcrApp
+from acrtui.tui.widgets.tagtree import TagsPane
 from tests.tui.content import NOW
 
 # Longer than the panes' debounce before they announce a new choice (0.15 s).
@@ -43,3 +44,10 @@ async def open_repository(pilot: Pilot, name: str) -> None:
     table = pilot.app.query_one("#repositories-table")
     table.move_cursor(row=table.get_row_index(name))
     await settle(pilot)
+
+
+def focus_group(app: AcrApp, digest: str) -> None:
+    """Put the tag tree's cursor (and focus) on the row of the manifest `digest`."""
+    pane = app.query_one(TagsPane)
+    pane.tree.move_cursor(pane.nodes[digest])
+    pane.tree.focus()

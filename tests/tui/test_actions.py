@@ -8,13 +8,7 @@ from acrtui.tui.screens.confirm import ConfirmScreen
 from acrtui.tui.screens.help import HelpScreen
 from acrtui.tui.widgets.repositories import RepositoriesPane
 from acrtui.tui.widgets.tagtree import TagsPane
-from tests.tui.pilot import make_app, open_repository, settle, status
-
-
-def focus_group(app, digest: str) -> None:
-    pane = app.query_one(TagsPane)
-    pane.tree.move_cursor(pane.nodes[digest])
-    pane.tree.focus()
+from tests.tui.pilot import focus_group, make_app, open_repository, settle, status
 
 
 async def test_copy_puts_the_reference_on_the_clipboard(seeded):

@@ -7,7 +7,7 @@ from acrtui.tui.widgets.inspector import InspectorPane
 from acrtui.tui.widgets.tagtree import TAG_PAGE, TagsPane
 from tests.tui.conftest import NIGHTLY_TAGS
 from tests.tui.content import SIGNATURE_TYPE
-from tests.tui.pilot import make_app, open_repository, settle, status
+from tests.tui.pilot import focus_group, make_app, open_repository, settle, status
 
 
 def tree_labels(app) -> list[str]:
@@ -88,7 +88,7 @@ async def test_inspector_shows_config_and_layers_with_history(seeded):
         await settle(pilot)
         await open_repository(pilot, "demo/web")
         pane = app.query_one(TagsPane)
-        pane.tree.move_cursor(pane.nodes[seeded.pushed.digests["demo/web:1.0"]])
+        focus_group(app, seeded.pushed.digests["demo/web:1.0"])
         await settle(pilot)
         inspector = app.query_one(InspectorPane)
         summary = str(inspector.query_one("#inspector-summary").render())
@@ -132,7 +132,7 @@ async def test_a_layer_opens_the_merged_file_tree_with_marks_and_efficiency(seed
         await settle(pilot)
         await open_repository(pilot, "demo/web")
         pane = app.query_one(TagsPane)
-        pane.tree.move_cursor(pane.nodes[seeded.pushed.digests["demo/web:1.0"]])
+        focus_group(app, seeded.pushed.digests["demo/web:1.0"])
         await settle(pilot)
         await pilot.press("3")
         inspector = app.query_one(InspectorPane)
