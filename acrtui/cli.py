@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print results as JSON")
     bench.add_argument("--only", action="append", default=None, help="run only this scenario (repeatable)")
     bench.add_argument("--concurrency", type=int, default=8, help="concurrent requests per scenario (default 8)")
-    bench.add_argument("--page-size", type=int, default=100, help="n= of full tag and catalog listings; 0 lets the registry choose (default 100)")
+    bench.add_argument("--page-size", type=int, default=0, help="n= of full tag and catalog listings (default 0: none, the registry picks its page size)")
     bench.add_argument("--pid", type=int, default=None, help="sample this server process's memory during the run")
     bench.add_argument("--username", default=None, help="or ACRTUI_BENCH_USERNAME")
     bench.add_argument("--password", default=None, help="or ACRTUI_BENCH_PASSWORD")

@@ -17,12 +17,13 @@ class BenchPlan:
     images: int = 500
     manifest_gets: int = 2000
     tags: int = 10_000
-    tag_walks: int = 5
+    tag_walks: int = 20
     first_pages: int = 500
     repositories: int = 1000
-    catalog_walks: int = 5
+    catalog_walks: int = 10
     deletes: int = 500
-    page_size: int = 100  # n= of full listings; 0 sends no n, so the registry picks its own page size
+    # n= of full listings; 0 sends none, as skopeo and docker do, so the registry picks its page size.
+    page_size: int = 0
     first_page_size: int = 100
     concurrency: int = 8
     setup_concurrency: int = 16

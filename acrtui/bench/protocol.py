@@ -1,4 +1,5 @@
-"""The OCI distribution API spoken directly over httpx: the requests the benchmark times.
+"""The OCI distribution API spoken directly over httpx: the requests the benchmark times
+(full listings are timed over a plainer connection, see acrtui.bench.listing).
 
 This deliberately bypasses acrtui.client so the benchmark measures the protocol and the server,
 not a client library's conveniences.
@@ -7,13 +8,10 @@ not a client library's conveniences.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import httpx
 
 from acrtui.client.errors import error_code
-from acrtui.client.transport import next_url
 from acrtui.oci import mediatypes as mt
 
 # Status codes and spec error codes that mean "this registry will not let you", not "it broke".
@@ -47,12 +45,6 @@ def _expect(response: httpx.Response, action: str, *statuses: int) -> httpx.Resp
     if response.status_code not in statuses:
         raise UnexpectedStatus(action, response)
     return response
-
-
-@dataclass(frozen=True)
-class Listing:
-    items: list[str]
-    pages: int
 
 
 class RegistryHTTP:
@@ -145,31 +137,10 @@ class RegistryHTTP:
         response = await self.client.delete(f"/v2/{repo}/blobs/{digest}")
         _expect(response, "a blob DELETE", 202)
 
+    async def get_listing(self, path: str, params: dict[str, int] | None, action: str) -> httpx.Response:
+        """One page of a tag or catalog listing."""
+        return _expect(await self.client.get(path, params=params), action, 200)
+
     async def tags_page(self, repo: str, n: int) -> list[str]:
-        response = await self.client.get(f"/v2/{repo}/tags/list", params={"n": n})
-        return _expect(response, "a tag listing", 200).json().get("tags") or []
-
-    async def list_tags(self, repo: str, n: int) -> Listing:
-        return await self._walk(f"/v2/{repo}/tags/list", n, "a tag listing", lambda body: body.get("tags"))
-
-    async def list_catalog(self, n: int) -> Listing:
-        return await self._walk("/v2/_catalog", n, "a catalog listing", lambda body: body.get("repositories"))
-
-    async def _walk(self, path: str, n: int, action: str, pick: Callable[[dict], list[str] | None]) -> Listing:
-        """Follow Link rel="next" to the end (n=0: no n, the registry's own page size); stop early if
-        a page adds nothing (a looping Link)."""
-        seen: set[str] = set()
-        items: list[str] = []
-        url: httpx.URL | str = path
-        params: dict[str, int] | None = {"n": n} if n else None
-        pages = 0
-        while True:
-            response = _expect(await self.client.get(url, params=params), action, 200)
-            pages += 1
-            fresh = [item for item in pick(response.json()) or [] if item not in seen]
-            seen.update(fresh)
-            items += fresh
-            link = next_url(response)
-            if not link or not fresh:
-                return Listing(items=items, pages=pages)
-            url, params = self.client.base_url.join(link), None
+        response = await self.get_listing(f"/v2/{repo}/tags/list", {"n": n}, "a tag listing")
+        return response.json().get("tags") or []

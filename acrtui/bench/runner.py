@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import secrets
 from dataclasses import dataclass
 
@@ -124,8 +125,8 @@ async def _run_one(ctx: BenchContext, scenario: Scenario) -> ScenarioResult:
         return result("skipped", ctx.push_refused)
     except Mismatch as error:
         return result("failed", f"{error}.")
-    except (httpx.HTTPError, ValueError) as error:
-        # ValueError: a body that should be JSON is not.
+    except (httpx.HTTPError, http.client.HTTPException, OSError, ValueError) as error:
+        # http.client and OSError: the listing walks' connection; ValueError: a body that should be JSON is not.
         return result("failed", f"{scenario.title} failed: {_reason(error)}.")
 
 

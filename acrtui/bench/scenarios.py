@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from acrtui.bench.context import BenchContext, PushedImage
-from acrtui.bench.protocol import Listing, Mismatch, UnexpectedStatus
+from acrtui.bench.listing import ListingWalk, parse_pages
+from acrtui.bench.protocol import Mismatch, UnexpectedStatus
 from acrtui.bench.stats import Measurement
 from acrtui.bench.workers import timed
 
@@ -83,20 +85,15 @@ async def manifest_get(ctx: BenchContext) -> Measurement:
     return await timed(ctx.plan.manifest_gets, ctx.plan.concurrency, get)
 
 
-async def _full_listings(ctx: BenchContext, walks: int, listing: Callable[[], Awaitable[Listing]],
+async def _full_listings(ctx: BenchContext, walks: int, path: str, key: str, action: str,
                          check: Callable[[list[str]], None]) -> Measurement:
     """Time `walks` complete listings, one after another: a full listing is one client walking
-    page after page, so walks do not overlap."""
-    last = Listing(items=[], pages=0)
-
-    async def walk(index: int) -> int:
-        nonlocal last
-        last = await listing()
-        check(last.items)
-        return 0
-
-    measurement = await timed(walks, 1, walk)
-    measurement.items, measurement.pages = len(last.items), last.pages
+    page after page, so walks do not overlap. The last walk's pages are checked after the clock."""
+    walk = await ListingWalk.prepare(ctx.http, path, ctx.plan.page_size, action)
+    measurement, pages = await asyncio.to_thread(walk.time, walks)
+    listing = parse_pages(pages, key)
+    check(listing.items)
+    measurement.items, measurement.pages = len(listing.items), listing.pages
     return measurement
 
 
@@ -108,7 +105,7 @@ async def tags_list_full(ctx: BenchContext) -> Measurement:
         if len(tags) != expected:
             raise Mismatch(f"a full tag listing returned {len(tags)} tags instead of {expected}")
 
-    return await _full_listings(ctx, ctx.plan.tag_walks, lambda: ctx.http.list_tags(ctx.tag_repo, ctx.plan.page_size), check)
+    return await _full_listings(ctx, ctx.plan.tag_walks, f"/v2/{ctx.tag_repo}/tags/list", "tags", "a tag listing", check)
 
 
 async def tags_list_first_page(ctx: BenchContext) -> Measurement:
@@ -139,7 +136,7 @@ async def catalog_full(ctx: BenchContext) -> Measurement:
         if found != expected:
             raise Mismatch(f"a full catalog listing showed {found} of this run's {expected} repositories")
 
-    return await _full_listings(ctx, ctx.plan.catalog_walks, lambda: ctx.http.list_catalog(ctx.plan.page_size), check)
+    return await _full_listings(ctx, ctx.plan.catalog_walks, "/v2/_catalog", "repositories", "a catalog listing", check)
 
 
 async def manifest_delete(ctx: BenchContext) -> Measurement:

@@ -168,7 +168,12 @@ _HINTS = {
 
 def next_url(response: httpx.Response) -> str | None:
     """The Link header's rel="next" URL; None when this was the last page."""
-    match = _LINK_RE.search(response.headers.get("link", ""))
+    return link_next(response.headers.get("link", ""))
+
+
+def link_next(link: str) -> str | None:
+    """The rel="next" URL of a Link header's value."""
+    match = _LINK_RE.search(link)
     return match.group(1) if match else None
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from acrtui.bench.plan import QUICK_SCALE, BenchPlan
 from acrtui.bench.scenarios import SCENARIO_NAMES
+from tests.client.token_server import make_certificate
 from tests.support.distribution import run_distribution
 from tests.support.tools import free_port
 
@@ -65,7 +66,7 @@ def test_quick_json_reports_every_figure(registry):
         else:
             assert result["mb_per_s"] is None
     assert results["tags-list-full"]["items"] == plan.tags
-    assert results["tags-list-first-page"]["items"] >= min(plan.page_size, plan.tags)
+    assert results["tags-list-first-page"]["items"] >= min(plan.first_page_size, plan.tags)
     assert results["catalog-full"]["items"] >= plan.repositories
     memory = report["memory"]
     # VmHWM is updated lazily by the kernel, so a sample of VmRSS may exceed it: no order between them.
@@ -148,3 +149,30 @@ def test_missing_credentials_is_one_sentence(basic_registry):
     assert done.returncode == 2 and done.stdout == ""
     message = done.stderr.strip()
     assert "\n" not in message and "requires credentials; pass --username and --password" in message
+
+
+def test_full_listings_follow_links_page_by_page(embedded_registry):
+    done = bench(embedded_registry, "--json", "--scale", str(TEST_SCALE), "--page-size", "7",
+                 "--only", "tags-list-full", "--only", "catalog-full")
+    assert done.returncode == 0, done.stderr
+    results = {s["name"]: s for s in json.loads(done.stdout)["scenarios"]}
+    plan = BenchPlan().scaled(TEST_SCALE)
+    tags = results["tags-list-full"]
+    assert tags["status"] == "ok" and tags["items"] == plan.tags
+    assert tags["pages"] == -(-plan.tags // 7)
+    catalog = results["catalog-full"]
+    assert catalog["status"] == "ok" and catalog["pages"] >= plan.repositories // 7
+
+
+def test_full_listings_over_tls(tmp_path):
+    certificate, key = make_certificate(tmp_path, "registry")
+    with run_distribution(tmp_path / "tls", tls=(certificate, key)) as registry:
+        done = subprocess.run(
+            [sys.executable, "-m", "acrtui", "bench", registry.url, "--json", "--scale", str(TEST_SCALE),
+             "--only", "tags-list-full", "--only", "catalog-full"],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "SSL_CERT_FILE": str(certificate)},
+        )
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)["scenarios"]
+    assert [s["status"] for s in results] == ["ok", "ok"], results
+    assert results[0]["items"] == BenchPlan().scaled(TEST_SCALE).tags
