@@ -101,6 +101,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 _DELETE, _WRITE, _READ, _LIST = 1, 2, 4, 8
 # Below this many tags a listing is cheap enough to read from the table every time.
 _CACHED_LISTING = 1000
+# Digests per `IN (...)` query: well below SQLite's bound-parameter limit (999 before 3.32).
+_IN_CHUNK = 500
 _MANIFEST_COLUMNS = (
     "m.digest, m.media_type, m.body, m.created, m.updated, m.attrs, m.subject, m.artifact_type, "
     "m.config_media_type, m.architecture, m.os, m.image_size, m.annotations"
@@ -354,48 +356,61 @@ class SqliteMetaIndex(MetaIndex):
             c.execute("UPDATE repositories SET updated=? WHERE id=?", (now, repo))
         return previous
 
-    def _manifest_from_row(self, repository: str, repo: int, row: tuple, with_refs: bool) -> ManifestRecord:
-        digest = row[0]
-        blobs: tuple[str, ...] = ()
-        children: tuple[ChildRef, ...] = ()
+    def _manifests_from_rows(
+        self, repository: str, repo: int, rows: list[tuple], with_refs: bool
+    ) -> list[ManifestRecord]:
+        """Records for manifest rows; their tags (and blobs and children) in one query each, not per row."""
+        digests = [row[0] for row in rows]
+        tags = self._grouped("SELECT digest, name FROM tags WHERE repo=? AND digest IN ({}) ORDER BY name", repo, digests)
+        blobs: dict[str, list[tuple]] = {}
+        children: dict[str, list[tuple]] = {}
         if with_refs:
-            blobs = tuple(
-                r[0] for r in self._query("SELECT blob FROM manifest_blobs WHERE repo=? AND manifest=?", (repo, digest))
+            blobs = self._grouped("SELECT manifest, blob FROM manifest_blobs WHERE repo=? AND manifest IN ({})", repo, digests)
+            children = self._grouped(
+                "SELECT parent, child, architecture, os, variant FROM manifest_children WHERE repo=? AND parent IN ({})"
+                " ORDER BY parent, child",
+                repo,
+                digests,
             )
-            children = tuple(
-                ChildRef(*r)
-                for r in self._query(
-                    "SELECT child, architecture, os, variant FROM manifest_children WHERE repo=? AND parent=?",
-                    (repo, digest),
-                )
+        return [
+            ManifestRecord(
+                repository=repository,
+                digest=row[0],
+                media_type=row[1],
+                body=row[2],
+                created=row[3],
+                updated=row[4],
+                attributes=_unpack(row[5]),
+                subject=row[6],
+                artifact_type=row[7],
+                config_media_type=row[8],
+                architecture=row[9],
+                os=row[10],
+                image_size=row[11],
+                annotations_json=row[12],
+                blobs=tuple(r[0] for r in blobs.get(row[0], ())),
+                children=tuple(ChildRef(*r) for r in children.get(row[0], ())),
+                tags=tuple(r[0] for r in tags.get(row[0], ())),
             )
-        tags = tuple(r[0] for r in self._query("SELECT name FROM tags WHERE repo=? AND digest=? ORDER BY name", (repo, digest)))
-        return ManifestRecord(
-            repository=repository,
-            digest=digest,
-            media_type=row[1],
-            body=row[2],
-            created=row[3],
-            updated=row[4],
-            attributes=_unpack(row[5]),
-            subject=row[6],
-            artifact_type=row[7],
-            config_media_type=row[8],
-            architecture=row[9],
-            os=row[10],
-            image_size=row[11],
-            annotations_json=row[12],
-            blobs=blobs,
-            children=children,
-            tags=tags,
-        )
+            for row in rows
+        ]
+
+    def _grouped(self, sql: str, repo: int, keys: list[str]) -> dict[str, list[tuple]]:
+        """Rows of `sql` (first column the key, `{}` the IN list) grouped by key, in chunks below
+        SQLite's limit on bound parameters."""
+        grouped: dict[str, list[tuple]] = {}
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            for key, *rest in self._query(sql.format(",".join("?" * len(chunk))), (repo, *chunk)):
+                grouped.setdefault(key, []).append(tuple(rest))
+        return grouped
 
     def get_manifest(self, repository: str, digest: str) -> ManifestRecord | None:
         repo = self._repo_id(repository)
         if repo is None:
             return None
         row = self._one(f"SELECT {_MANIFEST_COLUMNS} FROM manifests m WHERE m.repo=? AND m.digest=?", (repo, digest))
-        return self._manifest_from_row(repository, repo, row, with_refs=True) if row else None
+        return self._manifests_from_rows(repository, repo, [row], with_refs=True)[0] if row else None
 
     def lookup_manifest(self, repository: str, reference: str) -> ManifestLookup | None:
         if ":" in reference:
@@ -528,7 +543,7 @@ class SqliteMetaIndex(MetaIndex):
             sql += f" AND (m.attrs & {_LIST})"
         sql += f" ORDER BY {order_by} LIMIT ?"
         rows = self._query(sql, (repo, *params, -1 if limit is None else limit))
-        return [self._manifest_from_row(repository, repo, r, with_refs=True) for r in rows]
+        return self._manifests_from_rows(repository, repo, rows, with_refs=True)
 
     def tags_of(self, repository: str, digest: str) -> list[str]:
         return [
@@ -557,7 +572,7 @@ class SqliteMetaIndex(MetaIndex):
             f"SELECT {_MANIFEST_COLUMNS} FROM manifests m WHERE m.repo=? AND m.subject=? ORDER BY m.digest",
             (repo, subject),
         )
-        records = [self._manifest_from_row(repository, repo, r, with_refs=False) for r in rows]
+        records = self._manifests_from_rows(repository, repo, rows, with_refs=False)
         if artifact_type:
             records = [r for r in records if (r.artifact_type or r.config_media_type) == artifact_type]
         return records

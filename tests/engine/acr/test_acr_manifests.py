@@ -48,6 +48,14 @@ def test_manifest_shapes_for_image_and_index(acr):
     untagged = acr.http.get(f"/acr/v1/app/_manifests/{arm}").json()["manifest"]
     assert "tags" not in untagged
 
+    # The listing reads tags and children for a whole page at once: each entry must still be its own.
+    acr.v2.put_manifest("app", "amd-too", amd_image.body)
+    listed = acr.http.get("/acr/v1/app/_manifests").json()["manifests"]
+    assert sorted(m["digest"] for m in listed) == sorted([amd, arm, index])
+    for entry in listed:
+        assert entry == acr.http.get(f"/acr/v1/app/_manifests/{entry['digest']}").json()["manifest"]
+    assert next(m for m in listed if m["digest"] == amd)["tags"] == ["amd", "amd-too"]
+
 
 def test_manifest_listing_pages_by_digest_and_time(acr):
     pushed = [acr.put_image("app", f"t{i}", seed=str(i)) for i in range(5)]
