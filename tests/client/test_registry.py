@@ -3,6 +3,7 @@ methods, read everything back, page through listings, find referrers, delete."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 
@@ -173,6 +174,24 @@ async def test_mount_and_skip_present_blobs(client):
     assert await collect(client, "app/three", digest) == data
     with pytest.raises(ValueError, match="does not have that digest"):
         await client.push_blob("app/one", digest, b"other bytes")
+
+
+async def test_small_blobs_go_in_the_post(engine_server, caplog):
+    """No existence check: one POST carries the blob or mounts it; a failed mount takes one PUT more."""
+    caplog.set_level(logging.INFO, logger="acrtui.engine.access")
+    shared, alone = layer({"shared": b"shared bytes"}), b"only here"
+    async with RegistryClient(resolve_registry(engine_server.url, {}), find_credentials=None) as client:
+        await client.push_blob("lib/base", sha256_digest(shared), shared)
+        await client.push_blob("app/one", sha256_digest(shared), shared, mount_from="lib/base")
+        await client.push_blob("app/two", sha256_digest(alone), alone, mount_from="lib/base")
+        assert await collect(client, "app/one", sha256_digest(shared)) == shared
+        assert await collect(client, "app/two", sha256_digest(alone)) == alone
+    requests = [record.getMessage().split('"')[1:3] for record in caplog.records if record.name == "acrtui.engine.access"]
+    pushes = [(line.split("?")[0], status.split()[0]) for line, status in requests if "/blobs/uploads/" in line]
+    assert [(line.split("/blobs/")[0], status) for line, status in pushes] == [
+        ("POST /v2/lib/base", "201"), ("POST /v2/app/one", "201"), ("POST /v2/app/two", "202"), ("PUT /v2/app/two", "201"),
+    ]
+    assert not any(line.startswith("HEAD") for line, _ in requests)
 
 
 async def test_referrers_by_api_or_by_the_tag_schema(client, registry_kind):
