@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from acrtui.engine import acr, distribution
 from acrtui.engine.errors import RegistryError
+from acrtui.engine.expiry import expire_periodically
 from acrtui.engine.state import Engine
 
 log = logging.getLogger("acrtui.engine")
@@ -27,9 +31,21 @@ _INTERNAL_ERROR = json.dumps(
 
 def create_app(engine: Engine) -> Starlette:
     routes = [*distribution.routes(engine), *acr.routes(engine)]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        housekeeping = asyncio.create_task(expire_periodically(engine))
+        try:
+            yield
+        finally:
+            housekeeping.cancel()
+            with suppress(asyncio.CancelledError):
+                await housekeeping
+
     app = Starlette(
         routes=routes,
         exception_handlers={RegistryError: _registry_error, HTTPException: _http_error},
+        lifespan=lifespan,
     )
     app.state.engine = engine
     app.add_middleware(RequestLog)

@@ -82,7 +82,7 @@ def _uvicorn_config(engine: Engine, log_level: str) -> uvicorn.Config:
         log_config=None,
         log_level=log_level,
         access_log=False,  # the app logs each request itself
-        lifespan="off",
+        lifespan="on",  # the app's housekeeping (upload expiry) starts and stops with it
         server_header=False,
         timeout_graceful_shutdown=5,
         h11_max_incomplete_event_size=64 << 10,

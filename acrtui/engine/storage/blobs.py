@@ -129,6 +129,14 @@ class BlobStore(ABC):
     def cancel_upload(self, upload: BlobUpload) -> None: ...
 
     @abstractmethod
+    def uploads(self) -> dict[str, float]:
+        """Every upload's id and when it was last written (seconds since the epoch)."""
+
+    @abstractmethod
+    def remove_upload(self, upload_id: str) -> None:
+        """Forget the upload and its bytes (nothing happens when there is none)."""
+
+    @abstractmethod
     def delete(self, digest: str) -> bool: ...
 
     @abstractmethod
@@ -221,9 +229,21 @@ class FilesystemBlobStore(BlobStore):
         return size
 
     def cancel_upload(self, upload: BlobUpload) -> None:
+        self.remove_upload(upload.id)
+
+    def uploads(self) -> dict[str, float]:
+        found = {}
+        for path in self._uploads.iterdir():
+            try:
+                found[path.name] = path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # finished or cancelled meanwhile
+        return found
+
+    def remove_upload(self, upload_id: str) -> None:
         with self._lock:
-            self._open_uploads.pop(upload.id, None)
-        upload.path.unlink(missing_ok=True)
+            self._open_uploads.pop(upload_id, None)
+        (self._uploads / upload_id).unlink(missing_ok=True)
 
     def delete(self, digest: str) -> bool:
         try:

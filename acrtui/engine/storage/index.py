@@ -8,6 +8,7 @@ text, so ordering by time needs no conversion. `last` is the keyset cursor for p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import UTC, datetime
 from typing import Literal
 
 from acrtui.engine.storage.records import (
@@ -20,6 +21,11 @@ from acrtui.engine.storage.records import (
 )
 
 Order = Literal["name", "timedesc", "timeasc"]
+
+
+def index_time(when: datetime) -> str:
+    """A time as the index stores it: RFC 3339 UTC with microseconds, so times sort as text."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class MetaIndex(ABC):
@@ -80,6 +86,10 @@ class MetaIndex(ABC):
 
     @abstractmethod
     def delete_upload(self, upload_id: str) -> None: ...
+
+    @abstractmethod
+    def uploads_started_before(self, stamp: str) -> list[str]:
+        """Ids of upload sessions started before `stamp` (RFC 3339 UTC, as the index writes times)."""
 
     # Manifests and tags
     @abstractmethod

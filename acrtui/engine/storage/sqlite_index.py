@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from acrtui.engine.storage.index import MetaIndex, Order
+from acrtui.engine.storage.index import MetaIndex, Order, index_time
 from acrtui.engine.storage.records import (
     Attributes,
     ChildRef,
@@ -110,7 +110,7 @@ _MANIFEST_COLUMNS = (
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return index_time(datetime.now(UTC))
 
 
 def _pack(a: Attributes) -> int:
@@ -302,6 +302,9 @@ class SqliteMetaIndex(MetaIndex):
     def delete_upload(self, upload_id: str) -> None:
         with self._tx() as c:
             c.execute("DELETE FROM uploads WHERE id=?", (upload_id,))
+
+    def uploads_started_before(self, stamp: str) -> list[str]:
+        return [r[0] for r in self._query("SELECT id FROM uploads WHERE started < ?", (stamp,))]
 
     # manifests and tags
 
