@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+
 from acrtui.client import RegistryClient, registry
 from acrtui.tui.formatting import human_size, system_clock
 from acrtui.tui.screens.confirm import ConfirmScreen
@@ -42,6 +45,22 @@ async def test_repository_sizes_fill_in_and_a_partial_sum_is_marked(engine, monk
         await settle(pilot)
         assert not pane.with_size and "size" not in pane.table.columns  # 80 columns keep the names
         assert pane.highlighted() == "demo/web"
+
+
+async def test_each_repository_size_is_read_once(engine, caplog):
+    """Highlights and resizes while a size is in flight do not ask for it again."""
+    caplog.set_level(logging.INFO, logger="acrtui.engine.access")
+    app = make_app(engine.profile, clock=system_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("j", "k", "j")
+        await pilot.resize_terminal(130, 40)
+        await settle(pilot)
+        pane = app.query_one(RepositoriesPane)
+        assert all(str(pane.table.get_cell(name, "size")) not in ("", "–") for name in pane.names)
+    paths = [record.args[2] for record in caplog.records if record.name == "acrtui.engine.access"]
+    reads = Counter(path for path in paths if path.endswith("/_manifests"))
+    assert sorted(reads) == sorted(f"/acr/v1/{name}/_manifests" for name in pane.names)
+    assert set(reads.values()) == {1}
 
 
 async def test_deleting_one_tag_keeps_the_manifest_and_its_other_tags(engine):

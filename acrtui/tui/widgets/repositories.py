@@ -46,6 +46,8 @@ class RepositoriesPane(PagedPane, Vertical):
         self.infos: dict[str, RepositoryInfo | None] = {}
         # Repositories whose size the registry cannot tell cheaply (no ACR API, or it refused).
         self.size_unknown: set[str] = set()
+        # Repositories whose size is being read: a highlight or resize meanwhile must not ask again.
+        self.sizing: set[str] = set()
         self.with_size = False
         self.exhausted = False
         self.predicate: Predicate | None = None
@@ -162,13 +164,22 @@ class RepositoriesPane(PagedPane, Vertical):
         wanted = [
             name
             for row in rows
-            if (name := str(row.key.value)) not in self.size_unknown
+            if (name := str(row.key.value)) not in self.size_unknown and name not in self.sizing
             and (info := self.infos.get(name)) is not None and info.size is None
         ]
         if wanted:
-            start(self, self._fetch_sizes, wanted, group="repository-sizes")
+            self.sizing.update(wanted)
+            start(self, self._fetch_sizes, wanted, group="repository-sizes", exclusive=False)
 
     async def _fetch_sizes(self, names: list[str]) -> None:
+        try:
+            await self._read_sizes(names)
+        finally:
+            self.sizing.difference_update(names)
+        # A reload meanwhile made these answers stale and skipped the rows while they were in flight.
+        self._size_visible()
+
+    async def _read_sizes(self, names: list[str]) -> None:
         gate = asyncio.Semaphore(INFO_CONCURRENCY)
 
         async def one(name: str) -> None:
