@@ -15,6 +15,8 @@ def add_build_arguments(parser: argparse.ArgumentParser, *, watch: bool = False)
     parser.add_argument("-f", "--file", dest="dockerfile", default=None, help="the Dockerfile (default: CONTEXT/Dockerfile)")
     parser.add_argument("--platform", default=None, help="os/arch[/variant], comma-separated for several (default: the host's)")
     parser.add_argument("--build-arg", dest="build_args", action="append", default=[], metavar="K=V")
+    parser.add_argument("--secret", dest="secrets", action="append", default=[], metavar="id=NAME,src=PATH",
+                        help="a secret for RUN --mount=type=secret, from a file (src=) or a variable (env=) (repeatable)")
     parser.add_argument("--target", default=None, help="build up to this stage")
     parser.add_argument("--no-push", action="store_true", help="build only")
     parser.add_argument("--no-cache", action="store_true", help="ignore cached steps")

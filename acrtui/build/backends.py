@@ -26,6 +26,7 @@ from acrtui.build.errors import BuildError
 from acrtui.build.push import PushReport, push_result
 from acrtui.build.registry import RegistryStore
 from acrtui.build.rootfspool import RootfsPool
+from acrtui.build.secrets import SecretSource
 from acrtui.oci.manifest import Platform
 
 LogSink = Callable[[str], None]
@@ -47,6 +48,7 @@ class BuildRequest:
     target_stage: str | None = None
     push: bool = True
     no_cache: bool = False
+    secrets: dict[str, SecretSource] = field(default_factory=dict)  # by id, for RUN --mount=type=secret
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class NativeBackend:
         result = await builder.build(BuildOptions(
             context=request.context, dockerfile=request.dockerfile, platforms=request.platforms,
             build_args=request.build_args, target=request.target_stage, no_cache=request.no_cache,
+            secrets=request.secrets,
         ))
         reports: list[PushReport] = []
         if request.push:
@@ -157,6 +160,8 @@ class BuildahBackend:
             argv += ["--target", request.target_stage]
         if request.no_cache:
             argv.append("--no-cache")
+        for secret in request.secrets.values():
+            argv += ["--secret", f"id={secret.id},src={secret.path}" if secret.path else f"id={secret.id},env={secret.env}"]
         argv.append(str(request.context))
         digest = ""
         reports: list[PushReport] = []
@@ -234,6 +239,9 @@ class DockerBackend:
 
     def _run(self, request: BuildRequest, log: LogSink) -> BuildOutcome:
         from docker.errors import APIError, BuildError as DockerBuildError
+
+        if request.secrets:
+            raise BuildError("--secret needs BuildKit, which the docker SDK's build does not use; use --backend native or buildah")
 
         started = time.monotonic()
         host = urlsplit(self.registry_url).netloc if self.registry_url else ""

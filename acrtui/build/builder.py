@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import posixpath
-import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,12 +29,15 @@ from acrtui.build.dockerignore import load_matcher
 from acrtui.build.errors import BuildError
 from acrtui.build.layerindex import LayerIndex
 from acrtui.build.layers import LayerEntry, source_date_epoch, write_layer
+from acrtui.build.mountplan import MountPlan, Source
+from acrtui.build.mounts import MountError, MountSpec, mount_from, parse_mount
 from acrtui.build.platforms import check_can_run, host_platform, parse_platform, platform_args
-from acrtui.build.rootfs import apply_layer, diff, resolve_in_root, snapshot
+from acrtui.build.rootfs import apply_layer, diff, remove_tree, resolve_in_root, snapshot
 from acrtui.build.rootfspool import RootfsPool
 from acrtui.build.users import home_of, lookup_user, owner_map, split_user
 from acrtui.build.values import is_octal_mode, parse_duration, parse_ports
 from acrtui.build.sandbox import MOUNT_POINTS, RunSpec, run_isolated
+from acrtui.build.secrets import SecretSource
 from acrtui.build.shellwords import ExpansionError
 from acrtui.build.store import ImageSource, verify_blob
 from acrtui.oci import mediatypes as mt
@@ -68,6 +70,7 @@ class BuildOptions:
     target: str | None = None
     no_cache: bool = False
     epoch: int | None = None
+    secrets: dict[str, SecretSource] = field(default_factory=dict)  # by id, for RUN --mount=type=secret
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ class NativeBuilder:
             stage = dockerfile.stages[index]
             refs = [self._expand_meta(stage.base, stage.line, "FROM")]
             refs += [i.flags["from"] for i in stage.instructions if i.command == "COPY" and "from" in i.flags]
+            refs += [ref for i in stage.instructions for ref in map(mount_from, i.mounts) if ref]
             for ref in refs:
                 dep = dockerfile.stage_index(ref)
                 if dep is not None and dep < index:
@@ -552,8 +556,9 @@ class NativeBuilder:
         except ExpansionError as exc:
             raise self._fail(ins, str(exc)) from None
 
-    async def _from_source(self, ref: str, state: _State, ins: Instruction) -> tuple[str, Callable[[], Awaitable[SourceTree]]]:
-        """COPY --from: the source's cache key, and how to unpack it when the step must run."""
+    async def _from_source(self, ref: str, state: _State, ins: Instruction,
+                           flag: str = "--from") -> tuple[str, Callable[[], Awaitable[SourceTree]]]:
+        """COPY --from (or RUN --mount from): the source's cache key, and how to unpack it when the step must run."""
         index = self._dockerfile.stage_index(ref)
         if index is not None and index in self._stages:
             other = self._stages[index]
@@ -562,7 +567,7 @@ class NativeBuilder:
                 return SourceTree(await self._materialize(other), label=f"stage {ref}", confined=False)
 
             return other.chain, stage_tree
-        where = f"{self._dockerfile.path}:{ins.line}: COPY --from"
+        where = f"{self._dockerfile.path}:{ins.line}: {ins.command} {flag}"
         config, layers, digest = await self._pull(ref, state.platform, where)
         image = _State(config, layers, _hash("image", digest), state.platform)
 
@@ -632,8 +637,6 @@ class NativeBuilder:
     # -- RUN --------------------------------------------------------------------------------
 
     async def _do_run(self, state: _State, ins: Instruction, count: bool) -> None:
-        if "mount" in ins.flags:
-            raise self._fail(ins, "RUN --mount is not supported by the native builder; use --backend buildah for it")
         if ins.flags.get("security", "sandbox") != "sandbox":
             raise self._fail(ins, "RUN --security=insecure is not supported; builds always run sandboxed")
         network = ins.flags.get("network", "default")
@@ -641,11 +644,21 @@ class NativeBuilder:
             raise self._fail(ins, f"--network={network} is not one of default, none, host")
         argv, script = self._run_argv(state, ins)
         env = self._env(state)
+        specs = [self._mount_spec(state, ins, raw, env) for raw in ins.mounts]
         env.setdefault("PATH", DEFAULT_PATH)
         user = state.config.config.user or "0"
         workdir = state.config.config.working_dir or "/"
         self._step(ins.original, count)
-        self._chain(state, json.dumps(["RUN", argv, script, sorted(env.items()), user, workdir, network]))
+        key: list = ["RUN", argv, script, sorted(env.items()), user, workdir, network]
+        openers: list[Callable[[], Awaitable[Source]]] = []
+        if specs:
+            mount_keys = []
+            for spec in specs:
+                mount_key, opener = await self._mount_source(state, ins, spec)
+                mount_keys.append([spec.key_text(), mount_key])
+                openers.append(opener)
+            key.append(mount_keys)
+        self._chain(state, json.dumps(key))
 
         async def make() -> list[LayerEntry]:
             check_can_run(state.platform)
@@ -655,19 +668,75 @@ class NativeBuilder:
             directory = resolve_in_root(root, workdir, follow_last=True)
             if not directory.exists():
                 directory.mkdir(parents=True, mode=0o755)
-            before = await asyncio.to_thread(snapshot, root, frozenset(MOUNT_POINTS))
-            spec = RunSpec(root, argv, env, uid, gid, workdir, network != "none", script)
+            plan = MountPlan(root, specs, [await opener() for opener in openers], self.cache, self.log, (uid, gid))
+            skip = frozenset(MOUNT_POINTS) | plan.skip
+            before = await asyncio.to_thread(snapshot, root, skip)
             try:
-                await run_isolated(spec, lambda line: self.log(f"  {line}"))
+                async with plan.mounted() as (mounts, secret_env):
+                    spec = RunSpec(root, argv, {**env, **secret_env}, uid, gid, workdir, network != "none", script, mounts)
+                    await run_isolated(spec, lambda line: self.log(f"  {line}"))
             except BuildError as exc:
                 raise BuildError(f"{self._dockerfile.path}:{ins.line}: {ins.original} failed with exit code {exc.exit_code}"
                                  if exc.exit_code is not None and exc.message.startswith("RUN ") else exc.message,
                                  log=exc.log, exit_code=exc.exit_code) from None
-            after = await asyncio.to_thread(snapshot, root, frozenset(MOUNT_POINTS))
+            after = await asyncio.to_thread(snapshot, root, skip)
             owner = owner_map(uid, gid)
             return diff(root, before, after, owner)
 
         await self._layer_step(state, ins, ins.original, make, ran_in_rootfs=True)
+
+    def _mount_spec(self, state: _State, ins: Instruction, raw: str, env: dict[str, str]) -> MountSpec:
+        try:
+            return parse_mount(raw, lambda value: self._expand(state, ins, value, env))
+        except MountError as exc:
+            raise self._fail(ins, str(exc)) from None
+
+    async def _mount_source(self, state: _State, ins: Instruction, spec: MountSpec) -> tuple[str, Callable[[], Awaitable[Source]]]:
+        """A mount's part of the step's cache key (bound files by content, a stage by its chain;
+        never a cache's contents or a secret's value), and how to get what it mounts when the step runs."""
+
+        async def nothing() -> Source:
+            return None
+
+        if spec.type == "secret":
+            secret = self._options.secrets.get(spec.id)
+            if secret is None:
+                if spec.required:
+                    raise self._fail(ins, f"the secret {spec.id} is required but was not given; pass --secret id={spec.id},src=FILE")
+                return "", nothing
+
+            async def value() -> Source:
+                try:
+                    return await asyncio.to_thread(secret.read)
+                except BuildError as exc:
+                    raise self._fail(ins, exc.message) from None
+
+            return "", value
+        if spec.type != "bind":
+            return "", nothing
+        if spec.from_:
+            chain, open_tree = await self._from_source(spec.from_, state, ins, "--mount from")
+
+            async def in_stage() -> Source:
+                tree = await open_tree()
+                path = resolve_in_root(tree.root, spec.source, follow_last=True)
+                if not os.path.lexists(path):
+                    raise self._fail(ins, f"--mount source {spec.source or '/'} does not exist in {tree.label}; check the path")
+                return path
+
+            return chain, in_stage
+        try:
+            selections = await asyncio.to_thread(self._context.select, spec.source or ".", "--mount source")
+        except BuildError as exc:
+            raise self._fail(ins, exc.message) from None
+        if len(selections) != 1:
+            raise self._fail(ins, f"--mount source {spec.source} matches {len(selections)} paths; a bind mount takes one file or directory")
+        digest = await asyncio.to_thread(self.hasher.selection_digest, selections)
+
+        async def in_context() -> Source:
+            return selections[0]
+
+        return digest, in_context
 
     def _run_argv(self, state: _State, ins: Instruction) -> tuple[list[str], str | None]:
         """The argv to execute and, for a `RUN <<EOF` script with a #! line, the script text."""
@@ -743,20 +812,8 @@ class NativeBuilder:
 
     def _cleanup(self) -> None:
         for path in self._temp:
-            _rmtree(path)
+            remove_tree(path)
         self._temp.clear()
-
-
-def _rmtree(path: Path) -> None:
-    def unlock(function, name, _exc):
-        # A RUN may leave read-only directories behind; make them writable and retry.
-        parent = os.path.dirname(name)
-        os.chmod(parent, 0o700)
-        if os.path.isdir(name) and not os.path.islink(name):
-            os.chmod(name, 0o700)
-        function(name)
-
-    shutil.rmtree(path, onerror=unlock)
 
 
 def _hash(*parts: str) -> str:

@@ -1,4 +1,5 @@
-"""The build cache on disk (under the XDG cache dir): blobs by digest and finished steps by key.
+"""The build cache on disk (under the XDG cache dir): blobs by digest, finished steps by key, and
+the directories of `RUN --mount=type=cache` by id.
 
 A step's key is a sha256 over its parent chain, the instruction as expanded, and the content of
 its inputs, so an unchanged step finds its layer here and costs a file lookup. Blobs pulled for
@@ -7,6 +8,7 @@ base images live here too, so a base is fetched once per machine.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,7 +38,7 @@ STALE_TEMP_SECONDS = 24 * 3600
 class BuildCache:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or default_cache_dir()
-        for sub in ("blobs/sha256", "steps", "tmp"):
+        for sub in ("blobs/sha256", "steps", "tmp", "mounts"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._sweep_temp()
 
@@ -59,6 +61,10 @@ class BuildCache:
 
     def has_blob(self, digest: str) -> bool:
         return self.blob_path(digest).is_file()
+
+    def mount_dir(self, ident: str) -> Path:
+        """Where the cache mount `ident` lives (not created here); ids may hold any character."""
+        return self.root / "mounts" / hashlib.sha256(ident.encode()).hexdigest()[:32]
 
     def temp_path(self, suffix: str = "") -> Path:
         fd, name = tempfile.mkstemp(dir=self.root / "tmp", suffix=suffix)

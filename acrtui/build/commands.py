@@ -25,6 +25,7 @@ from acrtui.build.dockerfile import DockerfileError
 from acrtui.build.errors import BuildError
 from acrtui.build.platforms import parse_platform
 from acrtui.build.registry import RegistryStore
+from acrtui.build.secrets import parse_secrets
 from acrtui.build.watch import WatchEvent, Watcher
 from acrtui.client import RegistryClient, RegistryError
 from acrtui.oci.reference import ImageReference
@@ -78,6 +79,7 @@ def build_request(args: argparse.Namespace) -> BuildRequest:
     return BuildRequest(
         context=context, targets=targets, dockerfile=Path(args.dockerfile) if args.dockerfile else None,
         platforms=platforms, build_args=build_args, target_stage=args.target, push=push, no_cache=args.no_cache,
+        secrets=parse_secrets(args.secrets),
     )
 
 

@@ -65,6 +65,7 @@ class Instruction:
     args: list[str]  # raw arguments (see parse_arguments for their shape per command)
     json_form: bool = False
     heredocs: tuple[Heredoc, ...] = ()
+    mounts: tuple[str, ...] = ()  # raw RUN --mount specs in order: the one flag that may repeat
 
     def flag(self, name: str, default: str | None = None) -> str | None:
         return self.flags.get(name, default)
@@ -228,15 +229,16 @@ def _read_heredocs(rest: str, lines: list[str], i: int, path: str, line: int, co
 def _instruction(
     command: str, rest: str, line: int, original: str, heredocs: list[Heredoc], escape: str, path: str
 ) -> Instruction:
-    flags, rest = _flags(command, rest, line, path)
+    flags, mounts, rest = _flags(command, rest, line, path)
     json_form, args = _arguments(command, rest, line, path, escape, bool(heredocs))
-    ins = Instruction(command, line, original, flags, args, json_form, tuple(heredocs))
+    ins = Instruction(command, line, original, flags, args, json_form, tuple(heredocs), mounts)
     _validate(ins, path)
     return ins
 
 
-def _flags(command: str, rest: str, line: int, path: str) -> tuple[dict[str, str], str]:
+def _flags(command: str, rest: str, line: int, path: str) -> tuple[dict[str, str], tuple[str, ...], str]:
     flags: dict[str, str] = {}
+    mounts: list[str] = []
     allowed = _FLAGS.get(command, set())
     while rest.startswith("--"):
         word, _, remainder = rest.partition(" ")
@@ -250,11 +252,14 @@ def _flags(command: str, rest: str, line: int, path: str) -> tuple[dict[str, str
             if name not in _BOOL_FLAGS:
                 raise DockerfileError(path, line, command, f"--{name} needs a value (--{name}=…)")
             value = "true"
-        if name in flags:
+        if name == "mount":
+            mounts.append(value)
+        elif name in flags:
             raise DockerfileError(path, line, command, f"--{name} is given twice")
-        flags[name] = value
+        else:
+            flags[name] = value
         rest = remainder.lstrip()
-    return flags, rest
+    return flags, tuple(mounts), rest
 
 
 def _arguments(command: str, rest: str, line: int, path: str, escape: str, heredoc: bool) -> tuple[bool, list[str]]:

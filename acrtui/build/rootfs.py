@@ -54,6 +54,18 @@ def resolve_in_root(root: Path, rel: str, *, follow_last: bool = False) -> Path:
     return root.joinpath(*resolved)
 
 
+def remove_tree(path: Path) -> None:
+    """shutil.rmtree that also removes the read-only directories a RUN may leave behind."""
+    def unlock(function, name, _exc):
+        parent = os.path.dirname(name)
+        os.chmod(parent, 0o700)
+        if os.path.isdir(name) and not os.path.islink(name):
+            os.chmod(name, 0o700)
+        function(name)
+
+    shutil.rmtree(path, onerror=unlock)
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
@@ -193,7 +205,8 @@ def _kind(mode: int) -> str:
 
 
 def snapshot(root: Path, skip: frozenset[str] = frozenset()) -> dict[str, Node]:
-    """Every object under root by relative path; `skip` names top-level mount points."""
+    """Every object under root by relative path; `skip` names mount points (relative paths) whose
+    contents belong to no layer."""
     out: dict[str, Node] = {}
     stack = [("", str(root))]
     while stack:
@@ -201,7 +214,7 @@ def snapshot(root: Path, skip: frozenset[str] = frozenset()) -> dict[str, Node]:
         with os.scandir(directory) as it:
             for entry in it:
                 rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
-                if not rel_dir and entry.name in skip:
+                if rel in skip:
                     continue
                 st = entry.stat(follow_symlinks=False)
                 kind = _kind(st.st_mode)

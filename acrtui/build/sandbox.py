@@ -32,6 +32,18 @@ _TAIL_LINES = 40
 
 
 @dataclass(frozen=True)
+class SandboxMount:
+    """One `RUN --mount`, as bwrap takes it: `kind` is bind, ro-bind or tmpfs; `target` is a path
+    inside the root with no symlink on the way (the builder resolved it and made the mount point)."""
+
+    kind: str
+    target: str
+    source: Path | None = None
+    perms: int | None = None  # tmpfs only
+    size: int | None = None  # tmpfs only, when bwrap supports --size
+
+
+@dataclass(frozen=True)
 class RunSpec:
     root: Path
     argv: Sequence[str]
@@ -41,6 +53,7 @@ class RunSpec:
     workdir: str
     network: bool = True
     script: str | None = None  # a `RUN <<EOF` script with its own #! line, run as the program
+    mounts: Sequence[SandboxMount] = ()
 
 
 def bwrap_path() -> str:
@@ -56,29 +69,66 @@ def bwrap_path() -> str:
 SCRIPT_PATH = "/dev/.acrtui-run-script"
 
 
+def uses_user_namespace(uid: int, gid: int) -> bool:
+    return os.geteuid() != 0 or uid != 0 or gid != 0
+
+
+def host_owner(uid: int, gid: int, run_uid: int, run_gid: int) -> tuple[int, int]:
+    """Who must own a file on the host for a run as run_uid:run_gid to see it owned by uid:gid. In a
+    user namespace only the caller is mapped, and the run sees it as its own user."""
+    if not uses_user_namespace(run_uid, run_gid):
+        return uid, gid
+    return os.geteuid() if uid == run_uid else uid, os.getegid() if gid == run_gid else gid
+
+
 def _bwrap_argv(spec: RunSpec, script_file: str | None) -> list[str]:
     argv = [
         bwrap_path(),
         "--bind", str(spec.root), "/",
         "--proc", "/proc",
         "--dev", "/dev",
+        *_mount_argv(spec.mounts),
         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--hostname", "acrtui-build",
         "--die-with-parent", "--new-session",
-        "--clearenv",
         "--chdir", spec.workdir or "/",
     ]
     if not spec.network:
         argv.append("--unshare-net")
-    if os.geteuid() != 0 or spec.uid != 0 or spec.gid != 0:
+    if uses_user_namespace(spec.uid, spec.gid):
         argv += ["--unshare-user", "--uid", str(spec.uid), "--gid", str(spec.gid)]
-    for key, value in spec.env.items():
-        argv += ["--setenv", key, value]
     if script_file is not None:
         # /dev is the sandbox's own tmpfs, so the script never lands in the layer.
         argv += ["--ro-bind", script_file, SCRIPT_PATH]
         return argv + ["--", SCRIPT_PATH, *spec.argv]
     return argv + ["--", *spec.argv]
+
+
+def _mount_argv(mounts: Sequence[SandboxMount]) -> list[str]:
+    argv: list[str] = []
+    for mount in mounts:
+        if mount.kind == "tmpfs":
+            if mount.perms is not None:
+                argv += ["--perms", f"{mount.perms:o}"]
+            if mount.size is not None:
+                argv += ["--size", str(mount.size)]
+            argv += ["--tmpfs", mount.target]
+        else:
+            argv += [f"--{mount.kind}", str(mount.source), mount.target]
+    return argv
+
+
+async def bwrap_supports(option: str) -> bool:
+    """Whether the installed bwrap knows `option` (--size came with bubblewrap 0.7)."""
+    if option not in _SUPPORTED:
+        process = await asyncio.create_subprocess_exec(bwrap_path(), "--help", stdout=asyncio.subprocess.PIPE,
+                                                       stderr=asyncio.subprocess.STDOUT)
+        out, _ = await process.communicate()
+        _SUPPORTED[option] = f"{option} " in out.decode(errors="replace")
+    return _SUPPORTED[option]
+
+
+_SUPPORTED: dict[str, bool] = {}
 
 
 async def run_isolated(spec: RunSpec, log: LogSink) -> None:
@@ -98,6 +148,9 @@ async def run_isolated(spec: RunSpec, log: LogSink) -> None:
     try:
         process = await asyncio.create_subprocess_exec(
             *_bwrap_argv(spec, script_file),
+            # The environment goes to bwrap as its own (which it passes on), never as --setenv
+            # arguments, so that secret values stay out of every process's command line.
+            env=dict(spec.env),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

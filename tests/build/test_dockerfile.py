@@ -115,3 +115,15 @@ def test_syntax_errors_name_file_line_and_instruction(text, line, instruction, f
 def test_missing_dockerfile(tmp_path):
     with pytest.raises(DockerfileError, match="does not exist"):
         load_dockerfile(tmp_path / "Dockerfile")
+
+
+def test_run_mount_may_repeat_other_flags_may_not():
+    df = parse_dockerfile(
+        "FROM scratch\n"
+        "RUN --mount=type=cache,target=/a --network=none --mount=type=tmpfs,target=/b echo hi\n"
+    )
+    run = df.stages[0].instructions[0]
+    assert run.mounts == ("type=cache,target=/a", "type=tmpfs,target=/b")
+    assert run.flags == {"network": "none"} and run.args == ["echo hi"]
+    with pytest.raises(DockerfileError, match=r"^Dockerfile:2: RUN: --network is given twice$"):
+        parse_dockerfile("FROM scratch\nRUN --network=none --network=host true\n")
