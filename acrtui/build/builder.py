@@ -707,9 +707,12 @@ class NativeBuilder:
 
             async def value() -> Source:
                 try:
-                    return await asyncio.to_thread(secret.read)
+                    data = await asyncio.to_thread(secret.read)
                 except BuildError as exc:
                     raise self._fail(ins, exc.message) from None
+                if spec.env and b"\0" in data:
+                    raise self._fail(ins, f"the secret {spec.id} holds a NUL byte, so it cannot be the variable {spec.env}; mount it as a file instead")
+                return data
 
             return "", value
         if spec.type != "bind":

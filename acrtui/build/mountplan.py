@@ -22,7 +22,6 @@ from pathlib import Path
 
 from acrtui.build.cache import BuildCache
 from acrtui.build.context import Selection
-from acrtui.build.errors import BuildError
 from acrtui.build.mounts import MountSpec
 from acrtui.build.rootfs import remove_tree, resolve_in_root
 from acrtui.build.sandbox import SandboxMount, bwrap_supports, host_owner
@@ -88,7 +87,7 @@ class MountPlan:
                     continue  # an optional secret nobody passed: no file, no variable
                 assert isinstance(source, bytes)
                 if spec.env:
-                    env[spec.env] = _env_value(spec, source)
+                    env[spec.env] = os.fsdecode(source)
                 if not spec.target:
                     continue
                 mounted = _Mounted(spec, await asyncio.to_thread(self._secret_file, spec, source, scratch), is_dir=False)
@@ -132,9 +131,13 @@ class MountPlan:
         """Each cache mount's directory, locked as its `sharing` asks. Locks are taken in one
         order (by directory) so that two builds waiting on each other's caches cannot deadlock."""
         chosen: dict[int, Path] = {}
+        held: dict[Path, Path] = {}  # one id mounted twice in this RUN is locked once
         caches = sorted((s for s in self.specs if s.type == "cache"), key=lambda s: str(self.cache.mount_dir(s.id)))
         for spec in caches:
             directory = self.cache.mount_dir(spec.id)
+            if directory in held:
+                chosen[id(spec)] = held[directory]
+                continue
             exclusive = spec.sharing != "shared"
             fd = await _lock(directory.with_suffix(".lock"), exclusive, wait=spec.sharing != "private",
                              on_wait=lambda: self.log(f"  waiting for the cache mount {spec.id}, which another build holds"))
@@ -146,18 +149,20 @@ class MountPlan:
                 locks.append(fd)
             if not directory.exists() or fd is None:
                 await asyncio.to_thread(self._make_cache_dir, directory, spec)
-            chosen[id(spec)] = directory
+            chosen[id(spec)] = held[self.cache.mount_dir(spec.id)] = directory
         return chosen
 
     def _bind_source(self, spec: MountSpec, source: Source, scratch: list[Path]) -> Path:
         """What to bind: context files staged (hard links, or copies when writable, so the run
-        never changes the context); a stage's path as it is, or a copy when writable."""
+        never changes the context); a stage's path as it is, or a copy when writable or when a
+        later mount's point must be made inside it (the stage itself must not change)."""
         if isinstance(source, Selection):
             stage = self.cache.temp_dir("bind-")
             scratch.append(stage)
             return _stage_selection(source, stage / "src", copy=not spec.readonly)
         assert isinstance(source, Path)
-        if spec.readonly:
+        holds_another = any(other.target.startswith(spec.target + "/") for other in self.specs)
+        if spec.readonly and not holds_another:
             return source
         stage = self.cache.temp_dir("bind-")
         scratch.append(stage)
@@ -221,8 +226,10 @@ def _stage_selection(selection: Selection, dest: Path, copy: bool) -> Path:
     dest.mkdir()
     for member in selection.members:
         path = dest / member.rel
+        # A file kept by a `!` exception inside an ignored directory comes without that directory.
+        path.parent.mkdir(parents=True, exist_ok=True)
         if member.kind == "dir":
-            path.mkdir()
+            path.mkdir(exist_ok=True)
             os.chmod(path, member.mode)
         elif member.kind == "symlink":
             os.symlink(member.link, path)
@@ -270,9 +277,3 @@ def _remove_stub(path: Path) -> None:
             path.unlink()
     except OSError:
         pass  # the run put something there after all: it stays, as any other file it made
-
-
-def _env_value(spec: MountSpec, value: bytes) -> str:
-    if b"\0" in value:
-        raise BuildError(f"secret {spec.id} holds a NUL byte, so it cannot be the environment variable {spec.env}; mount it as a file instead")
-    return os.fsdecode(value)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from acrtui.build.backends import BuildahBackend, BuildRequest
 from acrtui.build.builder import BuildOptions, NativeBuilder
 from acrtui.build.cache import BuildCache
 from acrtui.build.errors import BuildError
@@ -151,6 +152,22 @@ async def test_bind_from_a_named_stage_and_an_image(build):
     assert built.layer_file(2, "got") == b"tool-output\n"
     assert built.layer_file(3, "lines") == b"2\n"
     assert not {n for n in all_names(built) if n.startswith(("tools", "theirs"))}
+
+
+async def test_nested_mounts_leave_the_context_and_the_stage_alone(build, cache, tmp_path):
+    built = await build(
+        "FROM busybox AS tools\nRUN mkdir /out && echo t > /out/t\n"
+        "FROM busybox\n"
+        "RUN --mount=target=/src --mount=type=cache,target=/src/cache,id=nested "
+        "--mount=from=tools,source=/out,target=/t --mount=type=cache,target=/t/deep/c,id=nested "
+        "sh -c 'cat /src/app.txt /t/t > /out; touch /src/cache/hit; ls /t/deep/c > /same'\n"
+        "COPY --from=tools /out/ /copied/\n",
+        {"app.txt": "a\n"},
+    )
+    assert built.layer_file(2, "out") == b"a\nt\n" and built.layer_file(2, "same") == b"hit\n"
+    assert sorted(os.listdir(tmp_path / "ctx")) == ["Dockerfile", "app.txt"]
+    assert set(built.layer_members(3)) == {"copied/t"}  # no mount point was made in the stage
+    assert (cache.mount_dir("nested") / "hit").exists()
 
 
 # -- tmpfs ------------------------------------------------------------------------------------
@@ -330,3 +347,24 @@ def test_created_cache_mount_point_matches_buildah(tmp_path):
     with tarfile.open(BuildCache(tmp_path / "cache").blob_path(ours_result.images[0].layers[-1].digest), "r:gz") as tar:
         ours = {m.name.rstrip("/") for m in tar.getmembers()}
     assert theirs == ours == {"newdir"}
+
+
+async def test_buildah_backend_gets_the_secrets_too(tmp_path, monkeypatch):
+    require_tool("buildah", "buildah")
+    busybox = require_tool("busybox", "busybox-static")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    shutil.copy(busybox, ctx / "busybox")
+    # required=true, because a bare `required` makes buildah 1.28 panic.
+    (ctx / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /bin/busybox\n"
+        'RUN --mount=type=secret,id=file,required=true --mount=type=secret,id=var,required=true '
+        '["/bin/busybox", "sh", "-c", "/bin/busybox wc -c < /run/secrets/file; /bin/busybox wc -c < /run/secrets/var"]\n'
+    )
+    (tmp_path / "file").write_text("12345")
+    monkeypatch.setenv("ACRTUI_TEST_VAR", "123")
+    secrets = {s.id: s for s in (parse_secret(f"id=file,src={tmp_path / 'file'}"), parse_secret("id=var,env=ACRTUI_TEST_VAR"))}
+    log: list[str] = []
+    await BuildahBackend(None).run(BuildRequest(context=ctx, targets=[], push=False, secrets=secrets), log.append)
+    counts = [line.strip() for line in log if line.strip().isdigit()]
+    assert counts == ["5", "3"]
