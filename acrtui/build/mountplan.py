@@ -41,6 +41,7 @@ class _Mounted:
     spec: MountSpec
     source: Path | None = None
     is_dir: bool = True
+    target: str = ""  # the target as bwrap gets it: with every symlink on the way resolved
 
 
 class MountPlan:
@@ -98,23 +99,27 @@ class MountPlan:
                 mounted = _Mounted(spec, cache_dirs[id(spec)])
             else:
                 mounted = _Mounted(spec)
-            host = self._mount_point(spec.target, placed)
+            host, mounted.target = self._mount_point(spec.target, placed)
             if host is not None:
                 created.extend(_make_stub(host, mounted.is_dir))
             placed.append(mounted)
         mounts = [await self._sandbox_mount(m) for m in placed]
         return mounts, env
 
-    def _mount_point(self, target: str, placed: list[_Mounted]) -> Path | None:
-        """Where the mount point of `target` is made: in the root, or inside an earlier mount that
-        holds it (in its source; None inside a tmpfs, where bwrap makes it)."""
+    def _mount_point(self, target: str, placed: list[_Mounted]) -> tuple[Path | None, str]:
+        """Where the mount point of `target` is made on disk, and the path bwrap mounts on: in the
+        root, or inside an earlier mount that holds it (in its source; inside a tmpfs, which holds
+        no symlink yet, bwrap makes the point itself)."""
         for outer in reversed(placed):
-            prefix = outer.spec.target.rstrip("/") + "/"
+            prefix = outer.spec.target + "/"
             if target.startswith(prefix):
+                rest = target[len(prefix):]
                 if outer.source is None:
-                    return None
-                return resolve_in_root(outer.source, target[len(prefix):], follow_last=True)
-        return resolve_in_root(self.root, target, follow_last=True)
+                    return None, f"{outer.target}/{rest}"
+                host = resolve_in_root(outer.source, rest, follow_last=True)
+                return host, f"{outer.target}/{host.relative_to(outer.source)}"
+        host = resolve_in_root(self.root, target, follow_last=True)
+        return host, f"/{host.relative_to(self.root)}"
 
     async def _sandbox_mount(self, mounted: _Mounted) -> SandboxMount:
         spec = mounted.spec
@@ -123,9 +128,9 @@ class MountPlan:
             if size is not None and not await bwrap_supports("--size"):
                 self.log(f"  warning: this bubblewrap has no --size, so the tmpfs at {spec.target} has no size limit")
                 size = None
-            return SandboxMount("tmpfs", spec.target, perms=_TMPFS_PERMS, size=size)
+            return SandboxMount("tmpfs", mounted.target, perms=_TMPFS_PERMS, size=size)
         readonly = spec.type == "secret" or spec.readonly
-        return SandboxMount("ro-bind" if readonly else "bind", spec.target, mounted.source)
+        return SandboxMount("ro-bind" if readonly else "bind", mounted.target, mounted.source)
 
     async def _cache_dirs(self, locks: list[int], scratch: list[Path]) -> dict[int, Path]:
         """Each cache mount's directory, locked as its `sharing` asks. Locks are taken in one

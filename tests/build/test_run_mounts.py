@@ -170,6 +170,19 @@ async def test_nested_mounts_leave_the_context_and_the_stage_alone(build, cache,
     assert (cache.mount_dir("nested") / "hit").exists()
 
 
+async def test_a_target_through_a_symlink_lands_inside_the_image(build, cache, tmp_path):
+    outside = tmp_path / "host-dir"
+    built = await build(
+        "FROM busybox\n"
+        f"RUN mkdir /real && ln -s /real /via && ln -s {outside} /escape\n"
+        "RUN --mount=type=cache,target=/via/c,id=linked --mount=type=tmpfs,target=/escape/t "
+        "sh -c 'touch /via/c/x /escape/t/y && ls /real/c > /seen'\n"
+    )
+    assert built.layer_file(3, "seen") == b"x\n" and (cache.mount_dir("linked") / "x").exists()
+    assert not outside.exists()  # the absolute link was followed inside the image, never on the host
+    assert not {n for n in built.layer_members(3) if n.startswith(("real/c", "via/"))}
+
+
 # -- tmpfs ------------------------------------------------------------------------------------
 
 
