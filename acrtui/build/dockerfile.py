@@ -197,7 +197,7 @@ def _instructions(lines: list[str], start: int, escape: str, path: str):
             raise DockerfileError(path, first_line, keyword, f"unknown instruction {keyword!r}; check its spelling")
         heredocs: list[Heredoc] = []
         if command in _HEREDOC_COMMANDS and not rest.lstrip().startswith("[") and "<<" in rest:
-            heredocs, i = _read_heredocs(rest, lines, i, path, first_line, command)
+            heredocs, i = _read_heredocs(rest, lines, i, path, first_line, command, escape)
         yield _instruction(command, rest, first_line, logical, heredocs, escape, path)
 
 
@@ -207,9 +207,10 @@ def _split_keyword(logical: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def _read_heredocs(rest: str, lines: list[str], i: int, path: str, line: int, command: str):
+def _read_heredocs(rest: str, lines: list[str], i: int, path: str, line: int, command: str, escape: str):
     docs: list[Heredoc] = []
-    for match in _HEREDOC_RE.finditer(rest):
+    # As BuildKit does: only a word that starts with << opens one, so `echo "<<EOF"` does not.
+    for match in filter(None, map(_HEREDOC_RE.match, split_quoted(rest, escape))):
         strip_tabs, quote, name = match.group(1) == "-", match.group(2), match.group(3)
         body: list[str] = []
         while True:

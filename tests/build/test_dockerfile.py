@@ -72,6 +72,19 @@ def test_heredocs():
     assert run2.line == 11 and run2.heredocs[0].content == "print(1)\n"
 
 
+def test_quoted_heredoc_markers_are_text():
+    df = parse_dockerfile(
+        "FROM scratch\n"
+        "RUN echo \"<<EOF\" '<<EOT' \\<<END > /marker\n"
+        "RUN cat <<'DOC' >/doc\n"
+        "a \"<<X\" b\n"
+        "DOC\n"
+    )
+    echo, cat = df.stages[0].instructions
+    assert echo.heredocs == () and echo.args == ["echo \"<<EOF\" '<<EOT' \\<<END > /marker"]
+    assert [(d.name, d.content, d.expand) for d in cat.heredocs] == [("DOC", 'a "<<X" b\n', False)]
+
+
 def test_multi_stage_lookup():
     df = parse_dockerfile("FROM scratch AS one\nFROM one AS two\nFROM scratch\n")
     assert df.stage_index("TWO") == 1 and df.stage_index("2") == 2 and df.stage_index("nope") is None
