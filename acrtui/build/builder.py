@@ -687,7 +687,8 @@ class NativeBuilder:
 
     def _mount_spec(self, state: _State, ins: Instruction, raw: str, env: dict[str, str]) -> MountSpec:
         try:
-            return parse_mount(raw, lambda value: self._expand(state, ins, value, env))
+            workdir = state.config.config.working_dir or "/"
+            return parse_mount(raw, lambda value: self._expand(state, ins, value, env), workdir)
         except MountError as exc:
             raise self._fail(ins, str(exc)) from None
 

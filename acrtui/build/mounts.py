@@ -71,7 +71,8 @@ def mount_from(raw: str) -> str | None:
     return None
 
 
-def parse_mount(raw: str, expand: Callable[[str], str]) -> MountSpec:
+def parse_mount(raw: str, expand: Callable[[str], str], workdir: str = "/") -> MountSpec:
+    """A `--mount` value; a relative target is taken from `workdir`, as BuildKit does."""
     def fail(reason: str) -> MountError:
         return MountError(f"--mount={raw}: {reason}")
 
@@ -142,15 +143,14 @@ def parse_mount(raw: str, expand: Callable[[str], str]) -> MountSpec:
         if env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
             raise fail(f"env={env} is not a valid environment variable name")
     if not target and kind != "secret":
-        raise fail(f"a {kind} mount needs target=<absolute path>")
+        raise fail(f"a {kind} mount needs target=<path>")
+    if kind == "cache":
+        # BuildKit names a cache by its target as written, before WORKDIR is applied.
+        ident = ident or posixpath.normpath(target)
     if target:
-        if not target.startswith("/"):
-            raise fail(f"target {target} is not an absolute path; write it from /, e.g. target=/root/.cache")
-        target = posixpath.normpath("/" + target.lstrip("/"))
+        target = posixpath.normpath(posixpath.join("/", workdir, target))
         if target == "/":
             raise fail("cannot mount over the root directory; pick a directory below it")
-    if kind == "cache":
-        ident = ident or target
     return MountSpec(
         type=kind, target=target, source=values.get("source", ""), from_=values.get("from", ""), readonly=readonly,
         id=ident, sharing=sharing, mode=mode, uid=number("uid"), gid=number("gid"), size=size, env=env,

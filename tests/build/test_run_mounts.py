@@ -261,8 +261,8 @@ def test_secret_option_errors_are_one_sentence(option, message):
     ("type=volume,target=/x", "unknown mount type volume; use bind, cache, tmpfs or secret"),
     ("type=cache,target=/x,colour=red", "unknown key colour for a cache mount; it takes gid, id, mode, ro, rw, sharing, target, uid"),
     ("type=ssh", "ssh mounts are not supported"),
-    ("type=cache", "a cache mount needs target=<absolute path>"),
-    ("type=tmpfs,target=relative", "target relative is not an absolute path"),
+    ("type=cache", "a cache mount needs target=<path>"),
+    ("type=tmpfs,target=.", "cannot mount over the root directory"),
     ("type=cache,target=/x,sharing=sometimes", "sharing=sometimes is not one of shared, private, locked"),
 ])
 async def test_bad_mount_specs_name_the_line(build, mount, fragment):
@@ -270,6 +270,13 @@ async def test_bad_mount_specs_name_the_line(build, mount, fragment):
         await build(f"FROM busybox\nRUN --mount={mount} true\n")
     text = str(info.value)
     assert text.startswith(f"Dockerfile:2: RUN: --mount={mount}: ") and fragment in text and "\n" not in text
+
+
+async def test_a_relative_target_is_under_workdir(build, cache):
+    built = await build("FROM busybox\nWORKDIR /app\n"
+                        "RUN --mount=type=cache,target=deps touch deps/hit && test ! -e /deps\n")
+    assert built.result.steps == 3 and (cache.mount_dir("deps") / "hit").exists()
+    assert not {n for n in all_names(built) if n.startswith("app/deps")}
 
 
 async def test_mount_values_expand_variables(build, cache):
