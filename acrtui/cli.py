@@ -104,9 +104,15 @@ def _seed_embedded(server: "EmbeddedServer", data_dir: Path) -> None:
         return
     print("acrtui: first run, seeding the embedded registry with the sample…", file=sys.stderr)
 
+    def progress(line: str) -> None:
+        print(f"acrtui:   {line}", file=sys.stderr)
+
     async def seed() -> None:
         async with RegistryClient(Profile(name="embedded", url=server.url)) as client:
-            await seed_sample_registry(client, marker=marker, backdate=index_backdate(server.engine.index.set_times))
+            backdate = index_backdate(server.engine.index.set_times)
+            result = await seed_sample_registry(client, marker=marker, progress=progress, backdate=backdate)
+        for note in result.notes:
+            print(f"acrtui: note: {note}", file=sys.stderr)
 
     asyncio.run(seed())
 
