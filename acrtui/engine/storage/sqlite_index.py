@@ -105,6 +105,13 @@ _DELETE, _WRITE, _READ, _LIST = 1, 2, 4, 8
 _CACHED_LISTING = 1000
 # Digests per `IN (...)` query: well below SQLite's bound-parameter limit (999 before 3.32).
 _IN_CHUNK = 500
+
+
+def _in_chunks(keys: list[str]) -> Iterator[tuple[list[str], str]]:
+    """`keys` in slices of _IN_CHUNK, each with its `?,?,…` placeholders for an IN list."""
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        yield chunk, ",".join("?" * len(chunk))
 _MANIFEST_COLUMNS = (
     "m.digest, m.media_type, m.body, m.created, m.updated, m.attrs, m.subject, m.artifact_type, "
     "m.config_media_type, m.architecture, m.os, m.image_size, m.annotations"
@@ -407,9 +414,8 @@ class SqliteMetaIndex(MetaIndex):
         in chunks below SQLite's limit on bound parameters. Grouping stays in C: one manifest may
         carry 100,000 tags."""
         grouped: dict[str, list[tuple]] = {}
-        for start in range(0, len(keys), _IN_CHUNK):
-            chunk = keys[start : start + _IN_CHUNK]
-            rows = self._query(sql.format(",".join("?" * len(chunk))), (repo, *chunk))
+        for chunk, marks in _in_chunks(keys):
+            rows = self._query(sql.format(marks), (repo, *chunk))
             grouped.update((key, list(group)) for key, group in groupby(rows, key=itemgetter(0)))
         return grouped
 
@@ -418,9 +424,7 @@ class SqliteMetaIndex(MetaIndex):
         then name), and are cut by per-digest counts: a second column of 71-character digests
         would cost half as much again for a manifest with 100,000 tags."""
         found: dict[str, tuple[str, ...]] = {}
-        for start in range(0, len(digests), _IN_CHUNK):
-            chunk = digests[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _in_chunks(digests):
             with self._lock, self._snapshot() as c:
                 counts = c.execute(
                     f"SELECT digest, count(*) FROM tags WHERE repo=? AND digest IN ({marks}) GROUP BY digest ORDER BY digest",
